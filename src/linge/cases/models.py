@@ -1,0 +1,262 @@
+"""Categories, cases, their append-only hash-chained events, supporters and attachments.
+
+Nothing outside cases/workflow.py writes a Case or a CaseEvent.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeUnit(models.TextChoices):
+    CLOCK_HOURS = "clock_hours", _("紧急时")
+    WORK_HOURS = "work_hours", _("工作时")
+    WORK_DAYS = "work_days", _("工作日")
+    CALENDAR_DAYS = "calendar_days", _("自然日")
+
+
+class Category(models.Model):
+    code = models.CharField(_("编码"), max_length=8, unique=True)
+    name = models.CharField(_("名称"), max_length=32)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name=_("大类"),
+    )
+    lane = models.ForeignKey(
+        "people.Lane", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("条线")
+    )
+    accept_within = models.PositiveIntegerField(_("受理时限"), null=True, blank=True)
+    accept_unit = models.CharField(
+        _("受理时限单位"), max_length=16, choices=TimeUnit.choices, blank=True
+    )
+    resolve_within = models.PositiveIntegerField(_("处置时限"), null=True, blank=True)
+    resolve_unit = models.CharField(
+        _("处置时限单位"), max_length=16, choices=TimeUnit.choices, blank=True
+    )
+    photo_after_required = models.BooleanField(_("需处置后照片"), default=False)
+    auto_escalate = models.BooleanField(
+        _("超期自动上报"), default=False, help_text=_("网格超期未办结时自动上报镇街四平台")
+    )
+    keywords = models.CharField(_("关键词"), max_length=255, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("问题分类")
+        verbose_name_plural = _("问题分类")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.parent_id is not None
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", _("待受理")
+    ACCEPTED = "accepted", _("处理中")
+    ESCALATED = "escalated", _("待派遣")
+    DISPATCHED = "dispatched", _("已派遣")
+    VERIFYING = "verifying", _("待核查")
+    SUSPENDED = "suspended", _("挂起")
+    RESOLVED = "resolved", _("待评价")
+    CLOSED = "closed", _("已办结")
+    REJECTED = "rejected", _("不予受理")
+    MERGED = "merged", _("已合并")
+
+
+FINAL_STATES = {State.CLOSED, State.REJECTED, State.MERGED}
+
+
+class Source(models.TextChoices):
+    QR = "qr", _("扫码上报")
+    RESIDENT_PAGE = "resident_page", _("群众网页")
+    PATROL = "patrol", _("巡查发现")
+    VISIT = "visit", _("走访发现")
+    HOTLINE = "hotline", _("12345热线")
+    HIGHER = "higher", _("上级交办")
+    OPEN311 = "open311", _("Open311")
+
+
+STAFF_SOURCES = {Source.PATROL, Source.VISIT}
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class Light(models.TextChoices):
+    GREEN = "green", _("正常")
+    YELLOW = "yellow", _("临期")
+    RED = "red", _("超期")
+
+
+class Case(models.Model):
+    number = models.CharField(_("编号"), max_length=16, unique=True)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("分类"))
+    description = models.TextField(_("描述"))
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="reported_cases", verbose_name=_("报告人"),
+    )
+    reporter_phone = models.CharField(_("报告人电话"), max_length=20, blank=True)
+    # Anonymous reports: the SHA-256 of the tracking code, shown once to the reporter.
+    tracking_code_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # A client-generated key: a retried submit returns the case it already made.
+    submit_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    grid = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="cases", verbose_name=_("网格")
+    )
+    owner_unit = models.ForeignKey(
+        "people.Unit", on_delete=models.PROTECT, related_name="owned_cases",
+        verbose_name=_("责任单位"),
+    )
+    dispatched_unit = models.ForeignKey(
+        "people.Unit", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="dispatched_cases", verbose_name=_("承办单位"),
+    )
+    lane = models.ForeignKey(
+        "people.Lane", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("条线")
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="assigned_cases", verbose_name=_("处理人"),
+    )
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, db_index=True)
+    # Where a suspended case resumes, and where an unsatisfied rating sends it back.
+    resume_state = models.CharField(max_length=16, choices=State.choices, blank=True)
+    rework_state = models.CharField(max_length=16, choices=State.choices, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
+    )
+
+    created_at = models.DateTimeField(_("上报时间"), db_index=True)
+    accept_due = models.DateTimeField(_("受理期限"), null=True, blank=True)
+    resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
+    # Total time allowed (seconds on the deadline's own clock), for the traffic light.
+    accept_budget = models.PositiveIntegerField(default=0)
+    resolve_budget = models.PositiveIntegerField(default=0)
+    # While suspended: time left (seconds on the deadline's clock) when the clock stopped.
+    accept_left = models.IntegerField(null=True, blank=True)
+    resolve_left = models.IntegerField(null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    escalated = models.BooleanField(_("曾上报"), default=False)
+    overdue = models.BooleanField(_("超期"), default=False)
+    rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
+    supervised = models.BooleanField(_("督办"), default=False)
+    extension_requested = models.BooleanField(_("申请延时"), default=False)
+    rating = models.CharField(_("评价"), max_length=16, choices=Rating.choices, blank=True)
+    rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
+    support_count = models.PositiveIntegerField(_("附议人数"), default=0)
+
+    class Meta:
+        verbose_name = _("案件")
+        verbose_name_plural = _("案件")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["grid", "state"], name="case_grid_state"),
+            models.Index(fields=["owner_unit", "state"], name="case_owner_state"),
+            models.Index(fields=["dispatched_unit", "state"], name="case_dispatched_state"),
+            models.Index(fields=["category", "created_at"], name="case_category_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in FINAL_STATES
+
+
+class CaseEvent(models.Model):
+    """One change to a case. Append-only; each event's hash covers the one before it."""
+
+    seq = models.BigIntegerField(unique=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("动作"), max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        verbose_name=_("操作人"),
+    )
+    actor_label = models.CharField(_("操作人"), max_length=64, blank=True)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16)
+    data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(default=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("案件事件")
+        verbose_name_plural = _("案件事件")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+
+class ChainHead(models.Model):
+    """The last event of the chain: locked to append, and read to detect a deleted tail."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class DailyCounter(models.Model):
+    """Per-day serial behind readable case numbers (20261129-000123)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Supporter(models.Model):
+    """A resident who reported the same problem (我也遇到) and is told like the reporter."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supporters")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("附议人")
+        verbose_name_plural = _("附议人")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="support_once_per_case")
+        ]
+
+
+class AttachmentKind(models.TextChoices):
+    BEFORE = "before", _("处置前")
+    AFTER = "after", _("处置后")
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(max_length=8, choices=AttachmentKind.choices)
+    file = models.FileField(upload_to="cases/%Y/%m/")
+    thumbnail = models.FileField(upload_to="cases/%Y/%m/thumbs/", blank=True)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")

@@ -1,0 +1,38 @@
+"""The `linge` command: Django's management commands plus a few of Linge's own.
+
+`linge serve` runs gunicorn; `linge audit verify` is the `audit` command; every other
+word is passed to Django (`linge migrate`, `linge demo`, `linge import-areas FILE`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ALIASES = {"import-areas": "import_areas", "import-categories": "import_categories"}
+
+
+def _serve(args: list[str]) -> None:
+    from gunicorn.app.wsgiapp import run
+
+    bind = os.environ.get("LINGE_BIND", "127.0.0.1:8000")
+    workers = os.environ.get("LINGE_WORKERS", "2")
+    sys.argv = ["gunicorn", "--bind", bind, "--workers", workers, *args, "linge.wsgi:application"]
+    run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linge.settings")
+    if argv and argv[0] == "serve":
+        _serve(argv[1:])
+        return
+    if argv:
+        argv[0] = ALIASES.get(argv[0], argv[0])
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["linge", *argv])
+
+
+if __name__ == "__main__":
+    main()

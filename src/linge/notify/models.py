@@ -1,0 +1,45 @@
+"""The outbox: notifications written in the same transaction as the change they announce."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", _("站内消息")
+    SMS = "sms", _("短信")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class Outbox(models.Model):
+    # Unique per (event, recipient, channel): the sender uses it to refuse a second delivery.
+    key = models.CharField(max_length=96, unique=True)
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="outbox")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="outbox")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    phone = models.CharField(max_length=20, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    text = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "channel", "-created_at"], name="outbox_inbox")]

@@ -1,0 +1,161 @@
+"""Django settings for Linge, read only from environment variables (see README)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from linge.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("LINGE_VAR_DIR", "var")).resolve()
+
+PRODUCTION = env_bool("LINGE_PRODUCTION", False)
+DEBUG = env_bool("LINGE_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("LINGE_DEBUG must be off when LINGE_PRODUCTION is on")
+
+
+def _secret_key() -> str:
+    key = env_str("LINGE_SECRET_KEY", "")
+    if key:
+        if PRODUCTION and len(key) < 40:
+            raise ImproperlyConfigured("LINGE_SECRET_KEY must be at least 40 characters")
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("LINGE_SECRET_KEY is required when LINGE_PRODUCTION is on")
+    # Demo and development: generate once and keep it, so sessions survive restarts.
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("LINGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("LINGE_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "linge.areas",
+    "linge.people",
+    "linge.cases",
+    "linge.notify",
+    "linge.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "linge.urls"
+WSGI_APPLICATION = "linge.wsgi.application"
+AUTH_USER_MODEL = "people.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = env_str("LINGE_DATABASE_URL", f"sqlite:///{VAR_DIR / 'linge.sqlite3'}")
+    try:
+        config = dj_database_url.parse(url, conn_max_age=env_int("LINGE_DB_CONN_MAX_AGE", 60))
+    except Exception as error:  # dj_database_url raises several kinds
+        raise ImproperlyConfigured(f"LINGE_DATABASE_URL is not a database URL: {error}") from None
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # WAL lets readers run while one writer writes; IMMEDIATE takes the write
+        # lock at BEGIN so two writers queue instead of failing mid-transaction.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        config["CONN_MAX_AGE"] = 0
+    elif engine == "django.db.backends.postgresql":
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ImproperlyConfigured(f"LINGE_DATABASE_URL: unsupported database engine {engine}")
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = env_choice("LINGE_LANGUAGE", "zh-hans", {"zh-hans", "en"})
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = env_str("LINGE_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"] if (PACKAGE_DIR / "static").is_dir() else []
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("LINGE_MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = env_bool("LINGE_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Domain settings.
+LINGE_CITY_CODE = env_str("LINGE_CITY_CODE", "331081")
+# Working hours for 工作时/工作日 deadlines: comma-separated HH:MM-HH:MM periods.
+LINGE_WORK_HOURS = env_str("LINGE_WORK_HOURS", "08:30-12:00,13:30-17:30")
+# How far (metres) locate() may fall back to the nearest grid outside every polygon.
+LINGE_LOCATE_FALLBACK_M = env_float("LINGE_LOCATE_FALLBACK_M", 300.0)
+# A resolved case that the reporter does not rate closes as unrated after this many days.
+LINGE_AUTO_CLOSE_DAYS = env_int("LINGE_AUTO_CLOSE_DAYS", 7, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LINGE_LOG_LEVEL", "INFO")},
+    "loggers": {"jieba": {"level": "WARNING"}},
+}
