@@ -116,6 +116,13 @@ class Case(models.Model):
     grid = models.ForeignKey(
         "areas.Area", on_delete=models.PROTECT, related_name="cases", verbose_name=_("网格")
     )
+    # The grid's village and town, kept on the case so scopes and figures filter by index.
+    village = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("村社")
+    )
+    town = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("镇街")
+    )
     owner_unit = models.ForeignKey(
         "people.Unit", on_delete=models.PROTECT, related_name="owned_cases",
         verbose_name=_("责任单位"),
@@ -168,6 +175,8 @@ class Case(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["grid", "state"], name="case_grid_state"),
+            models.Index(fields=["village", "state"], name="case_village_state"),
+            models.Index(fields=["town", "state"], name="case_town_state"),
             models.Index(fields=["owner_unit", "state"], name="case_owner_state"),
             models.Index(fields=["dispatched_unit", "state"], name="case_dispatched_state"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),

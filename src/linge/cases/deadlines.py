@@ -1,0 +1,328 @@
+"""Deadlines on the Chinese working calendar, and the traffic light they drive.
+
+A time budget is a number of seconds on one of two clocks:
+
+- ``"wall"``: plain elapsed time (紧急时 clock hours, 自然日 calendar days);
+- ``"work"``: only time inside the working periods of working days counts
+  (工作时 working hours, 工作日 working days). Working days follow
+  ``chinese_calendar``: public holidays are off, make-up working days (调休) are on.
+
+``WorkCalendar.add`` turns a start and a budget into a deadline; ``between`` measures
+how much of a clock lies between two instants, so the time left and the traffic light
+can be computed, and a suspended case can keep the seconds it had left.
+
+Internally instants are integer microseconds since the Unix epoch: exact (so
+``between(s, add(s, n)) == n`` holds to the microsecond) and independent of the
+input's time zone and of DST in the calendar's zone.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import chinese_calendar
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from linge.cases.models import Light, TimeUnit
+
+logger = logging.getLogger(__name__)
+
+WALL = "wall"
+WORK = "work"
+CLOCKS = (WALL, WORK)
+
+_US = 1_000_000
+_ONE_US = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Enough for several years of dates: deadlines cluster around today, and the demo
+# generator spans a few years at most.
+_DAY_CACHE_SIZE = 8192
+
+_PERIOD_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+# One day's working periods as (start_us, end_us) epoch microseconds, and their total.
+_Day = tuple[tuple[tuple[int, int], ...], int]
+
+
+def _to_us(dt: datetime) -> int:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"an aware datetime is required, got naive {dt!r}")
+    # Subtracting an aware UTC epoch converts through UTC, whatever dt's zone is.
+    return (dt - _EPOCH) // _ONE_US
+
+
+def _check_clock(clock: str) -> None:
+    if clock not in CLOCKS:
+        raise ValueError(f"unknown clock {clock!r}; expected one of {CLOCKS}")
+
+
+class WorkCalendar:
+    """Working periods of a day, in a time zone, on the Chinese working-day calendar."""
+
+    def __init__(self, periods: Iterable[tuple[time, time]], tz: tzinfo) -> None:
+        self.periods: tuple[tuple[time, time], ...] = tuple(periods)
+        self.tz = tz
+        _validate_periods(self.periods)
+        self.day_seconds: int = sum(
+            _seconds_of_day(end) - _seconds_of_day(start) for start, end in self.periods
+        )
+        self._warned_years: set[int] = set()
+        # Per instance, so a calendar with other hours or zone never sees stale days;
+        # keyed on the date's ordinal because ints hash and step faster than dates.
+        self._day = functools.lru_cache(maxsize=_DAY_CACHE_SIZE)(self._compute_day)
+
+    @classmethod
+    def from_setting(cls, text: str, tz_name: str) -> WorkCalendar:
+        """Parse ``"HH:MM-HH:MM,..."`` (settings.LINGE_WORK_HOURS) for zone ``tz_name``."""
+        example = "expected comma-separated HH:MM-HH:MM periods, e.g. '08:30-12:00,13:30-17:30'"
+        periods: list[tuple[time, time]] = []
+        for item in (text or "").split(","):
+            match = _PERIOD_RE.match(item)
+            if not match:
+                raise ImproperlyConfigured(
+                    f"LINGE_WORK_HOURS={text!r}: cannot read period {item.strip()!r}; {example}"
+                )
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            try:
+                periods.append((time(h1, m1), time(h2, m2)))
+            except ValueError as exc:
+                raise ImproperlyConfigured(
+                    f"LINGE_WORK_HOURS={text!r}: {item.strip()!r} is not a valid time ({exc}); "
+                    f"{example}"
+                ) from exc
+        try:
+            tz = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ImproperlyConfigured(f"unknown time zone {tz_name!r}") from exc
+        try:
+            return cls(periods, tz)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"LINGE_WORK_HOURS={text!r}: {exc}; {example}") from exc
+
+    def __repr__(self) -> str:
+        spans = ",".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in self.periods)
+        return f"<WorkCalendar {spans} {self.tz}>"
+
+    # -- days -------------------------------------------------------------------------
+
+    def is_workday(self, d: date) -> bool:
+        try:
+            return chinese_calendar.is_workday(d)
+        except NotImplementedError:
+            # The package only knows the years the State Council has announced; a
+            # deadline must still be computable, so count Monday–Friday and say so.
+            if d.year not in self._warned_years:
+                self._warned_years.add(d.year)
+                logger.warning(
+                    "chinese_calendar %s has no holiday data for %d: counting Monday-Friday "
+                    "as working days (upgrade chinesecalendar for holidays and 调休)",
+                    getattr(chinese_calendar, "__version__", "?"),
+                    d.year,
+                )
+            return d.weekday() < 5
+
+    def _compute_day(self, ordinal: int) -> _Day:
+        d = date.fromordinal(ordinal)
+        if not self.is_workday(d):
+            return (), 0
+        spans = []
+        for start, end in self.periods:
+            # combine() + the zone gives the right offset on each date, DST included.
+            s = _to_us(datetime.combine(d, start, tzinfo=self.tz))
+            e = _to_us(datetime.combine(d, end, tzinfo=self.tz))
+            if e > s:  # a period swallowed by a DST gap contributes nothing
+                spans.append((s, e))
+        return tuple(spans), sum(e - s for s, e in spans)
+
+    def working_periods(self, d: date) -> list[tuple[datetime, datetime]]:
+        """The working periods of date ``d`` as aware datetimes (empty on days off)."""
+        spans, _ = self._day(d.toordinal())
+        return [(self._from_us(s), self._from_us(e)) for s, e in spans]
+
+    def _ordinal(self, dt: datetime) -> int:
+        return dt.astimezone(self.tz).toordinal()
+
+    def _from_us(self, us: int) -> datetime:
+        seconds, micro = divmod(us, _US)
+        return datetime.fromtimestamp(seconds, self.tz).replace(microsecond=micro)
+
+    # -- arithmetic -------------------------------------------------------------------
+
+    def add(self, start: datetime, seconds: int, clock: str) -> datetime:
+        """The instant at which ``seconds`` of ``clock`` have elapsed after ``start``.
+
+        On the work clock this is the earliest such instant: counting starts at the
+        next working period if ``start`` is outside one, and a budget that runs out
+        exactly at a period's end returns that end (not the next period's start).
+        Zero returns ``start``. A negative budget counts backwards symmetrically
+        (the latest instant with that much working time before ``start``), so a
+        suspended case that was already overdue keeps its overdraft when resumed.
+        """
+        _check_clock(clock)
+        t = _to_us(start)
+        n = seconds * _US if type(seconds) is int else round(seconds * _US)
+        if clock == WALL or n == 0:
+            return self._from_us(t + n)
+        o = self._ordinal(start)
+        if n > 0:
+            return self._from_us(self._forward(t, o, n))
+        return self._from_us(self._backward(t, o, -n))
+
+    def _forward(self, t: int, o: int, rem: int) -> int:
+        day = self._day
+        for s, e in day(o)[0]:
+            if e <= t:
+                continue
+            b = s if s > t else t
+            if rem <= e - b:
+                return b + rem
+            rem -= e - b
+        while True:
+            o += 1
+            spans, total = day(o)
+            if rem > total:  # skip the whole day (days off have total 0)
+                rem -= total
+                continue
+            for s, e in spans:
+                if rem <= e - s:
+                    return s + rem
+                rem -= e - s
+
+    def _backward(self, t: int, o: int, rem: int) -> int:
+        day = self._day
+        for s, e in reversed(day(o)[0]):
+            if s >= t:
+                continue
+            b = e if e < t else t
+            if rem <= b - s:
+                return b - rem
+            rem -= b - s
+        while True:
+            o -= 1
+            spans, total = day(o)
+            if rem > total:
+                rem -= total
+                continue
+            for s, e in reversed(spans):
+                if rem <= e - s:
+                    return e - rem
+                rem -= e - s
+
+    def between(self, a: datetime, b: datetime, clock: str) -> int:
+        """Whole seconds of ``clock`` from ``a`` to ``b``; negative if ``b`` is before ``a``.
+
+        Fractions of a second are truncated toward zero.
+        """
+        _check_clock(clock)
+        ta, tb = _to_us(a), _to_us(b)
+        if clock == WALL:
+            diff = tb - ta
+        elif tb >= ta:
+            diff = self._work_us(ta, self._ordinal(a), tb, self._ordinal(b))
+        else:
+            diff = -self._work_us(tb, self._ordinal(b), ta, self._ordinal(a))
+        return diff // _US if diff >= 0 else -(-diff // _US)
+
+    def _work_us(self, ta: int, oa: int, tb: int, ob: int) -> int:
+        """Working microseconds in [ta, tb), ta <= tb, on local dates oa..ob."""
+        day = self._day
+        total = 0
+        for o in (oa, ob) if ob != oa else (oa,):
+            for s, e in day(o)[0]:
+                lo = s if s > ta else ta
+                hi = e if e < tb else tb
+                if hi > lo:
+                    total += hi - lo
+        for o in range(oa + 1, ob):
+            total += day(o)[1]
+        return total
+
+
+def _seconds_of_day(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _validate_periods(periods: Sequence[tuple[time, time]]) -> None:
+    if not periods:
+        raise ValueError("no working periods")
+    previous_end: time | None = None
+    for start, end in periods:
+        if start.tzinfo is not None or end.tzinfo is not None:
+            raise ValueError("working periods are local times and must be naive")
+        if end <= start:
+            raise ValueError(f"period {start:%H:%M}-{end:%H:%M} ends before it starts")
+        if previous_end is not None and start < previous_end:
+            raise ValueError(
+                f"period {start:%H:%M}-{end:%H:%M} overlaps or precedes the one before it; "
+                "list periods in order without overlap"
+            )
+        previous_end = end
+
+
+# -- module-level helpers, on the calendar from settings ---------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def calendar() -> WorkCalendar:
+    """The calendar from settings.LINGE_WORK_HOURS and settings.TIME_ZONE (cached)."""
+    return WorkCalendar.from_setting(settings.LINGE_WORK_HOURS, settings.TIME_ZONE)
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: object) -> None:
+    # override_settings in tests would otherwise keep serving the old calendar.
+    if setting in ("LINGE_WORK_HOURS", "TIME_ZONE"):
+        calendar.cache_clear()
+
+
+# Seconds per unit (None: one working day, from the calendar) and the clock it runs on.
+_UNITS: dict[str, tuple[int | None, str]] = {
+    TimeUnit.CLOCK_HOURS.value: (3600, WALL),
+    TimeUnit.CALENDAR_DAYS.value: (86400, WALL),
+    TimeUnit.WORK_HOURS.value: (3600, WORK),
+    TimeUnit.WORK_DAYS.value: (None, WORK),
+}
+
+
+def budget(amount: int, unit: str) -> tuple[int, str]:
+    """A deadline of ``amount`` ``unit`` (a TimeUnit) as (seconds, clock)."""
+    if amount < 0:
+        raise ValueError(f"a deadline cannot be negative: {amount} {unit}")
+    try:
+        per_unit, clock = _UNITS[unit]
+    except KeyError:
+        raise ValueError(
+            f"unknown time unit {unit!r}; expected one of {list(TimeUnit.values)}"
+        ) from None
+    if per_unit is None:
+        # A working day is the length of the configured working periods (7.5 h by
+        # default), so "1 工作日" from Monday 10:00 is due Tuesday 10:00.
+        per_unit = calendar().day_seconds
+    return amount * per_unit, clock
+
+
+def due(start: datetime, amount: int, unit: str) -> datetime:
+    """The deadline ``amount`` ``unit`` after ``start``."""
+    seconds, clock = budget(amount, unit)
+    return calendar().add(start, seconds, clock)
+
+
+def light(now: datetime, due_at: datetime, budget_seconds: int, clock: str) -> str:
+    """Green until 80% of the budget is used, yellow up to the deadline, red after it."""
+    if now > due_at:
+        return Light.RED.value
+    if budget_seconds <= 0:
+        return Light.YELLOW.value
+    used = budget_seconds - calendar().between(now, due_at, clock)
+    # Integer comparison: used / budget >= 0.8 without float rounding at the edge.
+    if used * 5 >= budget_seconds * 4:
+        return Light.YELLOW.value
+    return Light.GREEN.value

@@ -1,0 +1,182 @@
+"""The one declarative table of case moves: (state, action) → target state and who may.
+
+`cases.workflow` enforces it; the tests generate every (state × action × persona)
+combination from it. A target of PRIOR means "the state the case was suspended
+from", REWORK "the state of its last handler" (an unsatisfied rating sends it back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+from linge.cases.models import State
+from linge.people.scope import Capacity as C
+
+if TYPE_CHECKING:
+    from linge.cases.models import Case
+
+PRIOR = "<prior>"
+REWORK = "<rework>"
+NEW = ""  # the "state" before submit
+
+
+@dataclass(frozen=True)
+class Rule:
+    to: str  # a State, PRIOR, REWORK, or "" meaning: stays where it is
+    who: frozenset[C]
+    # Extra condition on the case for some capacities; returns a reason when refused.
+    guard: Callable[[Case, set[C]], str | None] | None = None
+    public: bool = True  # shown on the resident's timeline
+
+
+def _who(*caps: C) -> frozenset[C]:
+    return frozenset(caps)
+
+
+def _resume_guard(case: Case, caps: set[C]) -> str | None:
+    # The grid side resumes what it suspended; the town may resume anything it owns.
+    if C.DISPATCHER in caps:
+        return None
+    if case.resume_state == State.ACCEPTED:
+        return None
+    return str(_("该案件由镇街挂起，只能由镇街恢复"))
+
+
+def _system_escalate_guard(case: Case, caps: set[C]) -> str | None:
+    if caps & {C.GRID_ESCALATOR, C.VILLAGE_STAFF}:
+        return None
+    if not case.overdue:
+        return str(_("案件未超期，不能自动上报"))
+    if not case.category.auto_escalate:
+        return str(_("该分类不自动上报"))
+    return None
+
+
+def _extension_asked(case: Case, caps: set[C]) -> str | None:
+    return None if case.extension_requested else str(_("没有待审批的延时申请"))
+
+
+def _extension_not_asked(case: Case, caps: set[C]) -> str | None:
+    return str(_("已有待审批的延时申请")) if case.extension_requested else None
+
+
+SUPPORT = _who(C.RESIDENT)
+SUPERVISE = _who(C.COMMAND)
+STAY = ""
+
+TABLE: dict[tuple[str, str], Rule] = {
+    (NEW, "submit"): Rule(State.SUBMITTED, _who(C.ANYONE)),
+    # 待受理: the grid found from the QR code or the location owns it.
+    (State.SUBMITTED, "accept"): Rule(State.ACCEPTED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
+    (State.SUBMITTED, "reject"): Rule(State.REJECTED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF)),
+    (State.SUBMITTED, "merge"): Rule(State.MERGED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
+    (State.SUBMITTED, "transfer"): Rule(
+        State.SUBMITTED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF, C.DISPATCHER)
+    ),
+    (State.SUBMITTED, "add_support"): Rule(STAY, SUPPORT),
+    (State.SUBMITTED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    # 处理中: the grid handles it, or escalates what it cannot.
+    (State.ACCEPTED, "assign"): Rule(STAY, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF), public=False),
+    (State.ACCEPTED, "resolve"): Rule(State.RESOLVED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
+    (State.ACCEPTED, "escalate"): Rule(
+        State.ESCALATED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF, C.SYSTEM),
+        guard=_system_escalate_guard,
+    ),
+    (State.ACCEPTED, "suspend"): Rule(State.SUSPENDED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF)),
+    (State.ACCEPTED, "add_support"): Rule(STAY, SUPPORT),
+    (State.ACCEPTED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    # 待派遣: the town platform dispatches, solves it itself, or sends it back.
+    (State.ESCALATED, "dispatch"): Rule(State.DISPATCHED, _who(C.DISPATCHER)),
+    (State.ESCALATED, "resolve"): Rule(State.RESOLVED, _who(C.DISPATCHER)),
+    (State.ESCALATED, "return"): Rule(State.ACCEPTED, _who(C.DISPATCHER)),
+    (State.ESCALATED, "suspend"): Rule(State.SUSPENDED, _who(C.DISPATCHER)),
+    (State.ESCALATED, "add_support"): Rule(STAY, SUPPORT),
+    (State.ESCALATED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    # 已派遣: the office or department handles and feeds back, or returns it.
+    (State.DISPATCHED, "resolve"): Rule(State.VERIFYING, _who(C.HANDLER), public=False),
+    (State.DISPATCHED, "return"): Rule(State.ESCALATED, _who(C.HANDLER), public=False),
+    (State.DISPATCHED, "request_extension"): Rule(
+        STAY, _who(C.HANDLER), guard=_extension_not_asked, public=False
+    ),
+    (State.DISPATCHED, "grant_extension"): Rule(
+        STAY, _who(C.DISPATCHER), guard=_extension_asked, public=False
+    ),
+    (State.DISPATCHED, "refuse_extension"): Rule(
+        STAY, _who(C.DISPATCHER), guard=_extension_asked, public=False
+    ),
+    (State.DISPATCHED, "suspend"): Rule(State.SUSPENDED, _who(C.DISPATCHER)),
+    (State.DISPATCHED, "add_support"): Rule(STAY, SUPPORT),
+    (State.DISPATCHED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    # 待核查: the town checks the department's feedback before the resident sees it.
+    (State.VERIFYING, "verify"): Rule(State.RESOLVED, _who(C.DISPATCHER)),
+    (State.VERIFYING, "fail_verification"): Rule(
+        State.DISPATCHED, _who(C.DISPATCHER), public=False
+    ),
+    (State.VERIFYING, "add_support"): Rule(STAY, SUPPORT),
+    (State.VERIFYING, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    # 挂起: waiting for budget or season; the clock stops and the reason is public.
+    (State.SUSPENDED, "resume"): Rule(
+        PRIOR, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF, C.DISPATCHER), guard=_resume_guard
+    ),
+    (State.SUSPENDED, "add_support"): Rule(STAY, SUPPORT),
+    (State.SUSPENDED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    # 待评价: the reporter rates; unsatisfied sends it back to the last handler.
+    (State.RESOLVED, "rate"): Rule(State.CLOSED, _who(C.REPORTER)),
+    (State.RESOLVED, "reopen"): Rule(REWORK, _who(C.REPORTER)),
+    (State.RESOLVED, "auto_close"): Rule(State.CLOSED, _who(C.SYSTEM)),
+}
+
+ACTIONS: list[str] = sorted({action for _state, action in TABLE})
+
+ACTION_LABELS: dict[str, str] = {
+    "submit": _("上报"),
+    "accept": _("受理"),
+    "reject": _("不予受理"),
+    "merge": _("合并"),
+    "transfer": _("转办"),
+    "add_support": _("我也遇到"),
+    "supervise": _("督办"),
+    "assign": _("指派"),
+    "resolve": _("办结"),
+    "escalate": _("上报镇街"),
+    "suspend": _("挂起"),
+    "resume": _("恢复"),
+    "dispatch": _("派遣"),
+    "return": _("回退"),
+    "request_extension": _("申请延时"),
+    "grant_extension": _("同意延时"),
+    "refuse_extension": _("不同意延时"),
+    "verify": _("核查通过"),
+    "fail_verification": _("核查不通过"),
+    "rate": _("评价"),
+    "reopen": _("返工"),
+    "auto_close": _("逾期未评价自动结案"),
+}
+
+
+def rule_for(state: str, action: str) -> Rule | None:
+    return TABLE.get((state, action))
+
+
+def refusal(case: Case, action: str, caps: set[C]) -> str | None:
+    """Why `action` is refused on `case` for an actor with `caps`; None when allowed."""
+    rule = rule_for(case.state, action)
+    if rule is None:
+        return str(_("当前状态不允许此操作"))
+    if not caps & rule.who:
+        return str(_("无权执行此操作"))
+    if rule.guard is not None:
+        return rule.guard(case, caps)
+    return None
+
+
+def target_state(case: Case, rule: Rule) -> str:
+    if rule.to == PRIOR:
+        return case.resume_state
+    if rule.to == REWORK:
+        return case.rework_state
+    return rule.to or case.state

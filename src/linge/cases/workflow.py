@@ -1,0 +1,651 @@
+"""The only code that changes a case.
+
+Each public function takes the case, the actor and what the move needs. It checks
+the actor's standing (people.scope) and the move (cases.transitions.TABLE), updates
+the case, appends a hash-chained event and queues notifications, all in one
+transaction. A refused move raises WorkflowError and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from linge.areas.models import Area, Level
+from linge.cases import deadlines
+from linge.cases.models import (
+    FINAL_STATES,
+    STAFF_SOURCES,
+    Attachment,
+    AttachmentKind,
+    Case,
+    CaseEvent,
+    Category,
+    Rating,
+    Source,
+    State,
+)
+from linge.cases.store import Store
+from linge.cases.transitions import ACTION_LABELS, NEW, TABLE, refusal, target_state
+from linge.people.models import Lane, Unit, UnitKind, User
+from linge.people.scope import GRID_HANDS, Actor, as_actor, capacities, roles_of
+
+MAX_DESCRIPTION = 2000
+MAX_REASON = 500
+
+
+class WorkflowError(Exception):
+    """A refused move. Names the state, the action and the reason, in Chinese."""
+
+    def __init__(self, state: str, action: str, reason: str) -> None:
+        self.state = state
+        self.action = action
+        self.reason = reason
+        state_label = State(state).label if state else _("新建")
+        action_label = ACTION_LABELS.get(action, action)
+        super().__init__(
+            _("案件处于「%(state)s」，不能「%(action)s」：%(reason)s")
+            % {"state": state_label, "action": action_label, "reason": reason}
+        )
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo already decoded, cleaned and stored (see the photo module)."""
+
+    path: str
+    sha256: str
+    width: int
+    height: int
+    thumbnail: str = ""
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else timezone.now()
+
+
+def _text(value: str, limit: int, what: str, state: str, action: str, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise WorkflowError(state, action, _("请填写%(what)s") % {"what": what})
+    if len(value) > limit:
+        raise WorkflowError(
+            state, action, _("%(what)s不能超过 %(n)s 字") % {"what": what, "n": limit}
+        )
+    return value
+
+
+# The engine every move goes through.
+
+def _move(
+    case: Case,
+    who: Actor | User | None,
+    action: str,
+    *,
+    now: datetime | None,
+    store: Store | None,
+    data: dict | None = None,
+    check: Callable[[Case, Actor], None] | None = None,
+    apply: Callable[[Case, datetime], None] | None = None,
+) -> Case:
+    actor = as_actor(who)
+    store = store or Store()
+    now = _now(now)
+    with store.atomic():
+        store.lock(case)
+        try:
+            caps = capacities(actor, case)
+            reason = refusal(case, action, caps)
+            if reason is not None:
+                raise WorkflowError(case.state, action, reason)
+            if check is not None:
+                check(case, actor)
+            rule = TABLE[(case.state, action)]
+            from_state = case.state
+            to_state = target_state(case, rule)
+            if apply is not None:
+                apply(case, now)
+            case.state = to_state
+            case.updated_at = now
+            store.save(case)
+            _record(store, case, actor, action, from_state, to_state, data or {}, rule.public, now)
+        except BaseException:
+            store.undo(case)
+            raise
+    return case
+
+
+def _record(
+    store: Store, case: Case, actor: Actor, action: str, from_state: str, to_state: str,
+    data: dict, public: bool, now: datetime,
+) -> CaseEvent:
+    clean = {key: value for key, value in data.items() if value not in ("", None)}
+    if actor.user is not None and not actor.user.is_resident:
+        duties = roles_of(actor.user).duty_labels
+        if duties:
+            clean["duty"] = duties[0]
+    event = CaseEvent(
+        case=case, action=action, actor=actor.user, actor_label=actor.label,
+        from_state=from_state, to_state=to_state, data=clean, public=public, at=now,
+    )
+    store.append_event(event, case)
+    store.queue(case, event)
+    return event
+
+
+# Deadlines.
+
+def _set_accept_deadline(case: Case, start: datetime) -> None:
+    category = case.category
+    if not category.accept_within or not category.accept_unit:
+        case.accept_due, case.accept_budget = None, 0
+        return
+    seconds, clock = deadlines.budget(category.accept_within, category.accept_unit)
+    case.accept_budget = seconds
+    case.accept_due = deadlines.calendar().add(start, seconds, clock)
+
+
+def _set_resolve_deadline(case: Case, start: datetime) -> None:
+    category = case.category
+    if not category.resolve_within or not category.resolve_unit:
+        case.resolve_due, case.resolve_budget = None, 0
+        return
+    seconds, clock = deadlines.budget(category.resolve_within, category.resolve_unit)
+    case.resolve_budget = seconds
+    case.resolve_due = deadlines.calendar().add(start, seconds, clock)
+
+
+def _clock(unit: str) -> str:
+    return deadlines.budget(0, unit)[1]
+
+
+def _mark_late(case: Case, due: datetime | None, now: datetime) -> None:
+    if due is not None and now > due:
+        case.overdue = True
+
+
+# Submit.
+
+def _grid_area(grid: Area | int, state: str) -> Area:
+    area = grid if isinstance(grid, Area) else Area.objects.filter(pk=grid).first()
+    if area is None or area.level != Level.GRID:
+        raise WorkflowError(state, "submit", _("所选区域不是网格"))
+    return area
+
+
+def _category(category: Category | int, action: str) -> Category:
+    found = (
+        category if isinstance(category, Category) else Category.objects.filter(pk=category).first()
+    )
+    if found is None or found.parent_id is None or not found.active:
+        raise WorkflowError(NEW, action, _("请选择具体的问题小类"))
+    return found
+
+
+def hash_tracking_code(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def new_tracking_code() -> str:
+    # 10 characters from an alphabet without look-alikes (0/O, 1/I): easy to copy down.
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+@dataclass
+class Submitted:
+    case: Case
+    created: bool  # False when the submit key had already made this case
+    tracking_code: str = ""  # shown once, for anonymous reports
+
+
+def submit(
+    who: Actor | User | None,
+    *,
+    category: Category | int,
+    description: str,
+    grid: Area | int,
+    source: str = Source.RESIDENT_PAGE,
+    lon: float | None = None,
+    lat: float | None = None,
+    address: str = "",
+    reporter_phone: str = "",
+    anonymous: bool = False,
+    submit_key: str | None = None,
+    photos: Sequence[Photo] = (),
+    now: datetime | None = None,
+    store: Store | None = None,
+) -> Submitted:
+    """Register a new case, or return the one this submit key already made."""
+    actor = as_actor(who)
+    store = store or Store()
+    now = _now(now)
+    if submit_key:
+        existing = store.find_submitted(submit_key)
+        if existing is not None:
+            return Submitted(existing, created=False)
+    leaf = _category(category, "submit")
+    description = _text(description, MAX_DESCRIPTION, _("问题描述"), NEW, "submit", True)
+    if len(photos) > 9:
+        raise WorkflowError(NEW, "submit", _("最多上传 9 张照片"))
+    if source not in Source.values:
+        raise WorkflowError(NEW, "submit", _("未知的来源"))
+    if source in STAFF_SOURCES and not _is_staff(actor):
+        raise WorkflowError(NEW, "submit", _("只有工作人员可以登记巡查或走访发现的问题"))
+    area = _grid_area(grid, NEW)
+    village_id = store.parent_id(area.pk)
+    reporter = None if anonymous or actor.user is None or not actor.user.is_resident else actor.user
+    code = new_tracking_code() if reporter is None and source != Source.HOTLINE else ""
+    try:
+        return _create(
+            store, actor, leaf, area, village_id, description, source, lon, lat, address,
+            reporter, reporter_phone, code, submit_key, photos, now,
+        )
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: that case is the answer.
+        existing = store.find_submitted(submit_key) if submit_key else None
+        if existing is None:
+            raise
+        return Submitted(existing, created=False)
+
+
+def _create(
+    store: Store, actor: Actor, leaf: Category, area: Area, village_id: int, description: str,
+    source: str, lon: float | None, lat: float | None, address: str, reporter: User | None,
+    reporter_phone: str, code: str, submit_key: str | None, photos: Sequence[Photo],
+    now: datetime,
+) -> Submitted:
+    with store.atomic():
+        case = Case(
+            number=store.next_number(timezone.localtime(now).date()),
+            source=source, category=leaf, description=description,
+            reporter=reporter,
+            reporter_phone=reporter_phone or (reporter.phone if reporter else ""),
+            tracking_code_hash=hash_tracking_code(code) if code else "",
+            submit_key=submit_key or None, lon=lon, lat=lat, address=address[:200],
+            grid=area, village_id=village_id, town_id=store.parent_id(village_id),
+            owner_unit_id=store.unit_id(area.pk, UnitKind.GRID_TEAM),
+            state=State.SUBMITTED, created_at=now, updated_at=now,
+        )
+        _set_accept_deadline(case, now)
+        store.create(case)
+        _attach(store, case, photos, AttachmentKind.BEFORE, actor, now)
+        _record(
+            store, case, actor, "submit", NEW, State.SUBMITTED,
+            {"source": source, "category": leaf.code, "photos": len(photos)}, True, now,
+        )
+    return Submitted(case, created=True, tracking_code=code)
+
+
+def _is_staff(actor: Actor) -> bool:
+    return actor.user is not None and roles_of(actor.user).is_staff_member
+
+
+def _attach(
+    store: Store, case: Case, photos: Sequence[Photo], kind: str, actor: Actor, now: datetime
+) -> None:
+    if photos:
+        store.add_attachments([
+            Attachment(
+                case=case, kind=kind, file=p.path, thumbnail=p.thumbnail, sha256=p.sha256,
+                width=p.width, height=p.height, uploaded_by=actor.user, at=now,
+            )
+            for p in photos
+        ])
+
+
+# 待受理.
+
+def accept(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    def apply(c: Case, at: datetime) -> None:
+        _mark_late(c, c.accept_due, at)
+        c.accepted_at = at
+        _set_resolve_deadline(c, at)
+
+    return _move(case, who, "accept", now=now, store=store, data={"note": note}, apply=apply)
+
+
+def reject(case: Case, who, *, reason: str, now=None, store=None) -> Case:
+    reason = _text(reason, MAX_REASON, _("不予受理的理由"), case.state, "reject", True)
+
+    def apply(c: Case, at: datetime) -> None:
+        c.closed_at = at
+
+    return _move(case, who, "reject", now=now, store=store, data={"reason": reason}, apply=apply)
+
+
+def merge(case: Case, who, *, into: Case, note: str = "", now=None, store=None) -> Case:
+    """Merge a duplicate into the case it repeats; its reporter becomes a supporter there."""
+
+    def check(c: Case, actor: Actor) -> None:
+        if into.pk == c.pk:
+            raise WorkflowError(c.state, "merge", _("不能与自身合并"))
+        if into.state in FINAL_STATES:
+            raise WorkflowError(c.state, "merge", _("目标案件已结束，不能合并"))
+
+    def apply(c: Case, at: datetime) -> None:
+        c.merged_into = into
+        c.closed_at = at
+
+    store = store or Store()
+    now = _now(now)
+    with store.atomic():
+        merged = _move(
+            case, who, "merge", now=now, store=store, check=check, apply=apply,
+            data={"into": into.number, "note": note},
+        )
+        if merged.reporter_id and merged.reporter_id != into.reporter_id:
+            _support(into, merged.reporter, now=now, store=store, merged=True)
+    return merged
+
+
+def transfer(case: Case, who, *, grid: Area, reason: str, now=None, store=None) -> Case:
+    store = store or Store()
+    reason = _text(reason, MAX_REASON, _("转办理由"), case.state, "transfer", True)
+
+    def check(c: Case, actor: Actor) -> None:
+        if grid.level != Level.GRID:
+            raise WorkflowError(c.state, "transfer", _("只能转办给网格"))
+        if grid.pk == c.grid_id:
+            raise WorkflowError(c.state, "transfer", _("已在该网格"))
+
+    def apply(c: Case, at: datetime) -> None:
+        c.grid = grid
+        c.village_id = store.parent_id(grid.pk)
+        c.town_id = store.parent_id(c.village_id)
+        c.owner_unit_id = store.unit_id(grid.pk, UnitKind.GRID_TEAM)
+        c.assignee = None
+        _set_accept_deadline(c, at)
+
+    return _move(
+        case, who, "transfer", now=now, store=store, check=check, apply=apply,
+        data={"reason": reason, "grid": grid.code, "grid_name": grid.name},
+    )
+
+
+def add_support(case: Case, who, *, now=None, store=None) -> Case:
+    """我也遇到: a resident joins the case and is told at every step like the reporter."""
+    actor = as_actor(who)
+    return _support(case, actor.user, now=_now(now), store=store or Store(), merged=False)
+
+
+def _support(case: Case, user: User | None, *, now, store: Store, merged: bool) -> Case:
+    def check(c: Case, actor: Actor) -> None:
+        if actor.user is None or store.is_supporter(c, actor.user.pk):
+            raise WorkflowError(c.state, "add_support", _("您已附议过该问题"))
+
+    def apply(c: Case, at: datetime) -> None:
+        store.add_supporter(c, user.pk, at)
+        c.support_count += 1
+
+    return _move(
+        case, Actor(user=user), "add_support", now=now, store=store, check=check, apply=apply,
+        data={"merged": 1 if merged else 0},
+    )
+
+
+def supervise(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    def check(c: Case, actor: Actor) -> None:
+        if c.supervised:
+            raise WorkflowError(c.state, "supervise", _("该案件已在督办中"))
+
+    def apply(c: Case, at: datetime) -> None:
+        c.supervised = True
+
+    return _move(
+        case, who, "supervise", now=now, store=store, check=check, apply=apply,
+        data={"note": note},
+    )
+
+
+# 处理中.
+
+def assign(case: Case, who, *, assignee: User, now=None, store=None) -> Case:
+    def check(c: Case, actor: Actor) -> None:
+        if not roles_of(assignee).grids.get(c.grid_id, set()) & GRID_HANDS:
+            raise WorkflowError(c.state, "assign", _("只能指派给本网格的网格员"))
+
+    def apply(c: Case, at: datetime) -> None:
+        c.assignee = assignee
+
+    return _move(
+        case, who, "assign", now=now, store=store, check=check, apply=apply,
+        data={"assignee": assignee.pk, "assignee_name": str(assignee)},
+    )
+
+
+def escalate(case: Case, who, *, reason: str, now=None, store=None) -> Case:
+    store = store or Store()
+    reason = _text(reason, MAX_REASON, _("上报理由"), case.state, "escalate", True)
+
+    def apply(c: Case, at: datetime) -> None:
+        c.escalated = True
+        c.owner_unit_id = store.unit_id(c.town_id, UnitKind.TOWN_PLATFORM)
+
+    return _move(case, who, "escalate", now=now, store=store, apply=apply, data={"reason": reason})
+
+
+def suspend(case: Case, who, *, reason: str, now=None, store=None) -> Case:
+    reason = _text(reason, MAX_REASON, _("挂起理由"), case.state, "suspend", True)
+
+    def apply(c: Case, at: datetime) -> None:
+        c.resume_state = c.state
+        calendar = deadlines.calendar()
+        if c.accept_due is not None and c.accepted_at is None:
+            c.accept_left = calendar.between(at, c.accept_due, _clock(c.category.accept_unit))
+        if c.resolve_due is not None:
+            c.resolve_left = calendar.between(at, c.resolve_due, _clock(c.category.resolve_unit))
+
+    return _move(case, who, "suspend", now=now, store=store, apply=apply, data={"reason": reason})
+
+
+def resume(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    def apply(c: Case, at: datetime) -> None:
+        # The clock stood still while suspended: the time left runs again from now.
+        calendar = deadlines.calendar()
+        if c.accept_left is not None:
+            c.accept_due = calendar.add(at, max(c.accept_left, 0), _clock(c.category.accept_unit))
+        if c.resolve_left is not None:
+            clock = _clock(c.category.resolve_unit)
+            c.resolve_due = calendar.add(at, max(c.resolve_left, 0), clock)
+        c.accept_left = c.resolve_left = None
+        c.resume_state = ""
+
+    return _move(case, who, "resume", now=now, store=store, apply=apply, data={"note": note})
+
+
+def resolve(
+    case: Case, who, *, note: str, after_photos: Sequence[Photo] = (), now=None, store=None
+) -> Case:
+    """Finish the handling. A department's feedback goes to the town's check first."""
+    store = store or Store()
+    note = _text(note, MAX_REASON, _("处置情况"), case.state, "resolve", True)
+    actor = as_actor(who)
+
+    def check(c: Case, _actor: Actor) -> None:
+        if c.category.photo_after_required and not after_photos and not store.count_attachments(
+            c, AttachmentKind.AFTER
+        ):
+            raise WorkflowError(c.state, "resolve", _("该类问题办结时须上传处置后照片"))
+
+    def apply(c: Case, at: datetime) -> None:
+        _attach(store, c, after_photos, AttachmentKind.AFTER, actor, at)
+        _mark_late(c, c.resolve_due, at)
+        c.rework_state = c.state
+        c.extension_requested = False
+        if c.state != State.DISPATCHED:
+            c.resolved_at = at
+
+    return _move(
+        case, actor, "resolve", now=now, store=store, check=check, apply=apply,
+        data={"note": note, "photos": len(after_photos)},
+    )
+
+
+# 待派遣 and 已派遣.
+
+def dispatch(
+    case: Case, who, *, unit: Unit, lane: Lane | None = None, note: str = "", now=None, store=None
+) -> Case:
+    def check(c: Case, actor: Actor) -> None:
+        town_office = unit.kind == UnitKind.OFFICE and unit.area_id == c.town_id
+        if not (town_office or unit.kind == UnitKind.DEPARTMENT):
+            raise WorkflowError(c.state, "dispatch", _("只能派遣给本镇街科室或市级部门"))
+
+    chosen_lane = lane or unit.lane or case.category.lane
+
+    def apply(c: Case, at: datetime) -> None:
+        c.dispatched_unit = unit
+        c.owner_unit = unit
+        c.lane = chosen_lane
+
+    return _move(
+        case, who, "dispatch", now=now, store=store, check=check, apply=apply,
+        data={
+            "unit": unit.pk, "unit_name": unit.name,
+            "lane": chosen_lane.code if chosen_lane else "", "note": note,
+        },
+    )
+
+
+def return_case(case: Case, who, *, reason: str, now=None, store=None) -> Case:
+    """回退: a department returns a misrouted case to the town, the town to the grid."""
+    store = store or Store()
+    reason = _text(reason, MAX_REASON, _("回退理由"), case.state, "return", True)
+
+    def apply(c: Case, at: datetime) -> None:
+        if c.state == State.DISPATCHED:
+            c.owner_unit_id = store.unit_id(c.town_id, UnitKind.TOWN_PLATFORM)
+            c.extension_requested = False
+        else:
+            c.owner_unit_id = store.unit_id(c.grid_id, UnitKind.GRID_TEAM)
+
+    return _move(case, who, "return", now=now, store=store, apply=apply, data={"reason": reason})
+
+
+def request_extension(case: Case, who, *, amount: int, reason: str, now=None, store=None) -> Case:
+    """Ask for more time, counted in the category's own resolve unit."""
+    reason = _text(reason, MAX_REASON, _("延时理由"), case.state, "request_extension", True)
+    if not 1 <= amount <= 365:
+        raise WorkflowError(case.state, "request_extension", _("延时时长应为 1 到 365"))
+
+    def apply(c: Case, at: datetime) -> None:
+        c.extension_requested = True
+
+    return _move(
+        case, who, "request_extension", now=now, store=store, apply=apply,
+        data={"amount": amount, "unit": case.category.resolve_unit, "reason": reason},
+    )
+
+
+def grant_extension(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    def apply(c: Case, at: datetime) -> None:
+        asked = _asked_extension(c)
+        seconds, clock = deadlines.budget(asked, c.category.resolve_unit)
+        base = c.resolve_due or at
+        c.resolve_due = deadlines.calendar().add(base, seconds, clock)
+        c.resolve_budget += seconds
+        c.extension_requested = False
+
+    return _move(case, who, "grant_extension", now=now, store=store, apply=apply,
+                 data={"note": note, "amount": _asked_extension(case)})
+
+
+def _asked_extension(case: Case) -> int:
+    last = case.events.filter(action="request_extension").order_by("-seq").first()
+    return int(last.data.get("amount", 0)) if last is not None else 0
+
+
+def refuse_extension(case: Case, who, *, reason: str, now=None, store=None) -> Case:
+    reason = _text(reason, MAX_REASON, _("不同意的理由"), case.state, "refuse_extension", True)
+
+    def apply(c: Case, at: datetime) -> None:
+        c.extension_requested = False
+
+    return _move(
+        case, who, "refuse_extension", now=now, store=store, apply=apply, data={"reason": reason}
+    )
+
+
+# 待核查.
+
+def verify(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    def apply(c: Case, at: datetime) -> None:
+        c.resolved_at = at
+
+    return _move(case, who, "verify", now=now, store=store, apply=apply, data={"note": note})
+
+
+def fail_verification(case: Case, who, *, reason: str, now=None, store=None) -> Case:
+    reason = _text(reason, MAX_REASON, _("核查不通过的理由"), case.state, "fail_verification", True)
+    return _move(case, who, "fail_verification", now=now, store=store, data={"reason": reason})
+
+
+# 待评价.
+
+def rate(case: Case, who, *, rating: str, comment: str = "", now=None, store=None) -> Case:
+    """The reporter's rating. 不满意 reopens the case to its last handler (返工)."""
+    if rating not in Rating.values:
+        raise WorkflowError(case.state, "rate", _("请选择满意、基本满意或不满意"))
+    comment = _text(comment, MAX_REASON, _("评价意见"), case.state, "rate", False)
+    if rating == Rating.UNSATISFIED:
+        return reopen(case, who, comment=comment, now=now, store=store)
+
+    def apply(c: Case, at: datetime) -> None:
+        c.rating, c.rating_comment, c.closed_at = rating, comment, at
+
+    return _move(case, who, "rate", now=now, store=store, apply=apply,
+                 data={"rating": rating, "comment": comment})
+
+
+def reopen(case: Case, who, *, comment: str = "", now=None, store=None) -> Case:
+    store = store or Store()
+
+    def apply(c: Case, at: datetime) -> None:
+        c.rework_count += 1
+        c.rating, c.rating_comment = Rating.UNSATISFIED, comment
+        c.resolved_at = None
+        back = c.rework_state
+        if back in (State.ACCEPTED, State.SUBMITTED):
+            c.owner_unit_id = store.unit_id(c.grid_id, UnitKind.GRID_TEAM)
+        elif back == State.ESCALATED:
+            c.owner_unit_id = store.unit_id(c.town_id, UnitKind.TOWN_PLATFORM)
+        else:
+            c.owner_unit_id = c.dispatched_unit_id
+        _set_resolve_deadline(c, at)
+
+    return _move(case, who, "reopen", now=now, store=store, apply=apply,
+                 data={"rating": Rating.UNSATISFIED, "comment": comment})
+
+
+def auto_close(case: Case, who: Actor, *, now=None, store=None) -> Case:
+    """Close a case the reporter did not rate in time: as unrated, never as satisfied."""
+    days = settings.LINGE_AUTO_CLOSE_DAYS
+
+    def check(c: Case, actor: Actor) -> None:
+        if c.resolved_at is None or _now(now) < c.resolved_at + timedelta(days=days):
+            raise WorkflowError(c.state, "auto_close", _("评价期限未到"))
+
+    def apply(c: Case, at: datetime) -> None:
+        c.closed_at = at
+        c.rating = ""
+
+    return _move(case, who, "auto_close", now=now, store=store, check=check, apply=apply,
+                 data={"days": days})
+
+
+def allowed_actions(case: Case, who: Actor | User | None) -> list[str]:
+    """The moves this actor may make on this case now (for showing buttons)."""
+    caps = capacities(as_actor(who), case)
+    return [
+        action for (state, action) in TABLE
+        if state == case.state and refusal(case, action, caps) is None
+    ]
