@@ -165,6 +165,8 @@ class Case(models.Model):
     rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
     supervised = models.BooleanField(_("督办"), default=False)
     extension_requested = models.BooleanField(_("申请延时"), default=False)
+    # How much more time the pending request asks for, in the category's resolve unit.
+    extension_amount = models.PositiveIntegerField(_("申请延时时长"), default=0)
     rating = models.CharField(_("评价"), max_length=16, choices=Rating.choices, blank=True)
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     support_count = models.PositiveIntegerField(_("附议人数"), default=0)
@@ -225,12 +227,18 @@ class ChainHead(models.Model):
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
 
 class DailyCounter(models.Model):
     """Per-day serial behind readable case numbers (20261129-000123)."""
 
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
 
 
 class Supporter(models.Model):
@@ -246,6 +254,9 @@ class Supporter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "user"], name="support_once_per_case")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.case}"
 
 
 class AttachmentKind(models.TextChoices):
@@ -269,3 +280,6 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_kind_display()} {self.file.name}"

@@ -8,6 +8,7 @@ rows in memory and writes them in bulk.
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -26,6 +27,9 @@ from linge.cases.models import (
 from linge.notify.messages import Notice, notices_for
 from linge.notify.models import Outbox
 from linge.people.models import Unit, UnitKind
+
+# 10 characters from an alphabet without look-alikes (0/O, 1/I): easy to copy down.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def format_number(day: date, serial: int) -> str:
@@ -75,6 +79,9 @@ class Store:
         """After a refused or failed move: forget in-memory changes."""
         if case.pk is not None:
             case.refresh_from_db()
+
+    def new_tracking_code(self) -> str:
+        return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
 
     def find_submitted(self, submit_key: str) -> Case | None:
         return Case.objects.filter(submit_key=submit_key).first()

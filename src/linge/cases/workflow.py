@@ -9,7 +9,6 @@ transaction. A refused move raises WorkflowError and changes nothing.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -194,12 +193,6 @@ def hash_tracking_code(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
-def new_tracking_code() -> str:
-    # 10 characters from an alphabet without look-alikes (0/O, 1/I): easy to copy down.
-    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-    return "".join(secrets.choice(alphabet) for _ in range(10))
-
-
 @dataclass
 class Submitted:
     case: Case
@@ -243,7 +236,7 @@ def submit(
     area = _grid_area(grid, NEW)
     village_id = store.parent_id(area.pk)
     reporter = None if anonymous or actor.user is None or not actor.user.is_resident else actor.user
-    code = new_tracking_code() if reporter is None and source != Source.HOTLINE else ""
+    code = store.new_tracking_code() if reporter is None and source != Source.HOTLINE else ""
     try:
         return _create(
             store, actor, leaf, area, village_id, description, source, lon, lat, address,
@@ -539,6 +532,7 @@ def request_extension(case: Case, who, *, amount: int, reason: str, now=None, st
 
     def apply(c: Case, at: datetime) -> None:
         c.extension_requested = True
+        c.extension_amount = amount
 
     return _move(
         case, who, "request_extension", now=now, store=store, apply=apply,
@@ -548,20 +542,15 @@ def request_extension(case: Case, who, *, amount: int, reason: str, now=None, st
 
 def grant_extension(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
     def apply(c: Case, at: datetime) -> None:
-        asked = _asked_extension(c)
-        seconds, clock = deadlines.budget(asked, c.category.resolve_unit)
+        seconds, clock = deadlines.budget(c.extension_amount, c.category.resolve_unit)
         base = c.resolve_due or at
         c.resolve_due = deadlines.calendar().add(base, seconds, clock)
         c.resolve_budget += seconds
         c.extension_requested = False
+        c.extension_amount = 0
 
     return _move(case, who, "grant_extension", now=now, store=store, apply=apply,
-                 data={"note": note, "amount": _asked_extension(case)})
-
-
-def _asked_extension(case: Case) -> int:
-    last = case.events.filter(action="request_extension").order_by("-seq").first()
-    return int(last.data.get("amount", 0)) if last is not None else 0
+                 data={"note": note, "amount": case.extension_amount})
 
 
 def refuse_extension(case: Case, who, *, reason: str, now=None, store=None) -> Case:
@@ -569,6 +558,7 @@ def refuse_extension(case: Case, who, *, reason: str, now=None, store=None) -> C
 
     def apply(c: Case, at: datetime) -> None:
         c.extension_requested = False
+        c.extension_amount = 0
 
     return _move(
         case, who, "refuse_extension", now=now, store=store, apply=apply, data={"reason": reason}

@@ -1,0 +1,52 @@
+# Linge: `make run` starts the demo city, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/linge
+PYTEST_ARGS ?=
+
+.PHONY: setup run test test-sqlite test-postgres lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/linge migrate --no-input
+	$(BIN)/linge collectstatic --no-input --verbosity 0
+	$(BIN)/linge demo --if-empty
+	$(BIN)/linge demo --logins
+	@echo "Linge 岭格: http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
+	$(BIN)/linge serve
+
+test: setup lint test-sqlite test-postgres
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+
+test-sqlite: setup
+	@echo "== tests on SQLite =="
+	LINGE_VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	@echo "== tests on PostgreSQL ($(PG_URL)) =="
+	@if $(BIN)/python scripts/pg_ready.py "$(PG_URL)"; then \
+		LINGE_VAR_DIR=$(CURDIR)/var/test LINGE_DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
+	elif [ -n "$$CI" ]; then \
+		echo "PostgreSQL does not answer at $(PG_URL) and CI is set: failing."; exit 1; \
+	else \
+		echo "SKIPPED: PostgreSQL does not answer at $(PG_URL); the PostgreSQL run did not happen."; \
+	fi
+
+bench: setup
+	$(BIN)/python bench/bench_locate.py
+	$(BIN)/python bench/bench_demo.py
+
+clean:
+	rm -rf $(VENV) var
