@@ -131,6 +131,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on a missing folder
 STATICFILES_DIRS = [PACKAGE_DIR / "static"] if (PACKAGE_DIR / "static").is_dir() else []
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("LINGE_MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
@@ -144,7 +145,6 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Domain settings.
-LINGE_CITY_CODE = env_str("LINGE_CITY_CODE", "331081")
 # Working hours for 工作时/工作日 deadlines: comma-separated HH:MM-HH:MM periods.
 LINGE_WORK_HOURS = env_str("LINGE_WORK_HOURS", "08:30-12:00,13:30-17:30")
 # How far (metres) locate() may fall back to the nearest grid outside every polygon.

@@ -1,13 +1,28 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import path
+
+from linge.areas.models import Area, Level
+from linge.cases.models import Case, State
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "towns": Area.objects.filter(level=Level.TOWN).count(),
+        "grids": Area.objects.filter(level=Level.GRID).count(),
+        "cases": Case.objects.count(),
+        "closed": Case.objects.filter(state=State.CLOSED).count(),
+    }
+    return render(request, "home.html", context)
+
+
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

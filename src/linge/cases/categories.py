@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -53,7 +53,7 @@ UNIT_WORDS: dict[str, str] = {
 
 PHOTO_WORDS: dict[str, bool] = {"": False, "0": False, "1": True, "否": False, "是": True}
 
-NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+NUMBER = re.compile(r"[0-9]{1,4}(\.[0-9]{1,2})?")
 Problem = Callable[[str], None]
 
 MAX_CODE = Category._meta.get_field("code").max_length
@@ -79,9 +79,9 @@ class Row:
     parent: str
     name: str
     lane: str
-    accept_within: int | None
+    accept_within: Decimal | None
     accept_unit: str
-    resolve_within: int | None
+    resolve_within: Decimal | None
     resolve_unit: str
     photo_after: bool
     keywords: str
@@ -237,21 +237,11 @@ def _deadline(
     return value, unit
 
 
-def _whole_units(number: str, label: str, word: str, note: Problem) -> int | None:
-    """A non-negative whole number; a fraction (0.5 紧急时) is rounded up, with a note.
-
-    Deadlines are stored as whole units, so half an hour cannot be kept as such; rounding
-    up gives the nearest deadline that can be met, where rounding down to 0 would make
-    every such case overdue on arrival.
-    """
+def _whole_units(number: str, label: str, word: str, note: Problem) -> Decimal | None:
+    """A non-negative amount with at most two decimals (0.5 紧急时 is half an hour)."""
     if not NUMBER.fullmatch(number):
         return None
-    value = float(number)
-    if value != int(value):
-        whole = math.ceil(value)
-        note(f"{label} {number}{word} 不是整数，已按 {whole}{word} 导入")
-        return whole
-    return int(value)
+    return Decimal(number)
 
 
 def _tree_problems(rows: list[Row]) -> list[str]:

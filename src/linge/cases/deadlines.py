@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
@@ -292,7 +293,7 @@ _UNITS: dict[str, tuple[int | None, str]] = {
 }
 
 
-def budget(amount: int, unit: str) -> tuple[int, str]:
+def budget(amount: int | Decimal, unit: str) -> tuple[int, str]:
     """A deadline of ``amount`` ``unit`` (a TimeUnit) as (seconds, clock)."""
     if amount < 0:
         raise ValueError(f"a deadline cannot be negative: {amount} {unit}")
@@ -306,7 +307,8 @@ def budget(amount: int, unit: str) -> tuple[int, str]:
         # A working day is the length of the configured working periods (7.5 h by
         # default), so "1 工作日" from Monday 10:00 is due Tuesday 10:00.
         per_unit = calendar().day_seconds
-    return amount * per_unit, clock
+    # Whole seconds: a fractional amount (0.5 紧急时) is rounded to the second.
+    return int(round(Decimal(amount) * per_unit)), clock
 
 
 def due(start: datetime, amount: int, unit: str) -> datetime:

@@ -27,11 +27,16 @@ class Category(models.Model):
     lane = models.ForeignKey(
         "people.Lane", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("条线")
     )
-    accept_within = models.PositiveIntegerField(_("受理时限"), null=True, blank=True)
+    # Decimal so that half an hour (0.5 紧急时, e.g. a gas leak) can be said as such.
+    accept_within = models.DecimalField(
+        _("受理时限"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
     accept_unit = models.CharField(
         _("受理时限单位"), max_length=16, choices=TimeUnit.choices, blank=True
     )
-    resolve_within = models.PositiveIntegerField(_("处置时限"), null=True, blank=True)
+    resolve_within = models.DecimalField(
+        _("处置时限"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
     resolve_unit = models.CharField(
         _("处置时限单位"), max_length=16, choices=TimeUnit.choices, blank=True
     )

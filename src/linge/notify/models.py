@@ -43,3 +43,6 @@ class Outbox(models.Model):
         verbose_name_plural = _("通知")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["recipient", "channel", "-created_at"], name="outbox_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.get_status_display()}"
