@@ -28,7 +28,7 @@ run: setup
 test: setup lint test-sqlite test-postgres
 
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 
 test-sqlite: setup
 	@echo "== tests on SQLite =="
