@@ -186,10 +186,13 @@ def city(db) -> City:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
+    from linge.areas import locate
     from linge.cases import deadlines
 
     deadlines.calendar.cache_clear()
+    locate.invalidate()
     yield
+    locate.invalidate()
 
 
 def postgres_requested() -> bool:

@@ -164,7 +164,7 @@ GEOJSON_CASES = {
     "wrong level chain": (broken(0, parent=TOWN), "第 1 个要素", "网格的上级应为村社"),
     "city with parent": (broken(4, parent=CITY), "第 5 个要素", "县级市不能有上级区域"),
     "unknown level": (broken(3, level="县"), "第 4 个要素", "未知层级"),
-    "self-intersecting": (broken(1, geometry=BOWTIE), "第 2 个要素", "边界几何无效"),
+    "self-intersecting": (broken(1, geometry=BOWTIE), "第 2 个要素", "边界几何无效：自相交（位置"),
     "lat/lon swapped": (
         broken(1, geometry={"type": "Polygon", "coordinates": [
             [[y, x] for x, y in box(0, 0)["coordinates"][0]]]}),

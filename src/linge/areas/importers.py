@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from shapely.errors import ShapelyError
 from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
@@ -70,6 +71,8 @@ class AreaImportError(Exception):
 
 @dataclass
 class ImportReport:
+    """What an import did; `codes` lists every area of the file, parents first."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -124,7 +127,7 @@ class Problems:
         self._items.append((position, f"{where}：{message}"))
 
     def messages(self) -> list[str]:
-        return [text for _, text in sorted(self._items, key=lambda item: item[0])]
+        return [text for _position, text in sorted(self._items, key=lambda item: item[0])]
 
 
 # ---------------------------------------------------------------------------
@@ -334,10 +337,33 @@ def _coordinate_problem(geom: BaseGeometry) -> str:
     return ""
 
 
+# GEOS's reasons for invalidity, in Chinese; "Self-intersection[121.305 28.305]".
+GEOS_REASONS = {
+    "Self-intersection": N_("自相交"),
+    "Ring Self-intersection": N_("边界环自相交"),
+    "Too few points": N_("点数太少"),
+    "Hole lies outside shell": N_("内洞在外环之外"),
+    "Nested holes": N_("内洞相互嵌套"),
+    "Nested shells": N_("多边形相互嵌套"),
+    "Interior is disconnected": N_("内部不连通"),
+    "Invalid Coordinate": N_("坐标无效"),
+    "Ring is not closed": N_("边界环未闭合"),
+    "Duplicate Rings": N_("边界环重复"),
+}
+GEOS_REASON = re.compile(r"(?P<reason>[^\[]+)(\[(?P<x>\S+) (?P<y>\S+)\])?")
+
+
 def _validity_problem(geom: BaseGeometry) -> str:
     if shapely.is_valid(geom):
         return ""
-    return _("边界几何无效：%(reason)s") % {"reason": shapely.is_valid_reason(geom)}
+    reason = shapely.is_valid_reason(geom)
+    match = GEOS_REASON.fullmatch(reason)
+    if match is None or match["reason"] not in GEOS_REASONS:
+        return _("边界几何无效：%(reason)s") % {"reason": reason}
+    text = _(GEOS_REASONS[match["reason"]])
+    if match["x"]:
+        text += _("（位置 %(x)s, %(y)s）") % {"x": match["x"], "y": match["y"]}
+    return _("边界几何无效：%(reason)s") % {"reason": text}
 
 
 def _to_geojson(geom: BaseGeometry) -> dict[str, Any]:

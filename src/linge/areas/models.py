@@ -23,7 +23,7 @@ def code_problem(code: str, level: str, parent_code: str | None, parent_level: s
     """Return why (code, level) cannot sit under the parent, or "" when it can."""
     if level not in CODE_LENGTH:
         return f"未知层级 {level!r}"
-    if not code.isdigit() or len(code) != CODE_LENGTH[level]:
+    if not (code.isascii() and code.isdigit()) or len(code) != CODE_LENGTH[level]:
         return f"{Level(level).label}编码应为 {CODE_LENGTH[level]} 位数字，实际为 {code!r}"
     if level == Level.CITY:
         return "" if parent_code is None else "县级市不能有上级区域"

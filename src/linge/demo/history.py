@@ -28,7 +28,9 @@ from django.utils import timezone
 from linge.areas.models import Area
 from linge.cases import deadlines, workflow
 from linge.cases.batch import BatchStore
-from linge.cases.models import Case, Category, Rating, Source
+from linge.cases.deadlines import WorkCalendar
+from linge.cases.models import Case, Category, ChainHead, Rating, Source
+from linge.cases.store import Store
 from linge.demo.city import CityInfo
 from linge.people.models import Duty, Unit, UnitKind, User
 from linge.people.scope import SYSTEM, Actor, Roles, add_membership
@@ -45,10 +47,10 @@ HOUR = 3600
 class Timeline:
     """Moves a story's clock forward in working or wall time, and knows when to stop."""
 
-    def __init__(self, start: datetime, end: datetime) -> None:
+    def __init__(self, start: datetime, end: datetime, calendar: WorkCalendar) -> None:
         self.now = start
         self.end = end
-        self.calendar = deadlines.calendar()
+        self.calendar = calendar
 
     def work(self, seconds: float) -> bool:
         self.now = self.calendar.add(self.now, int(seconds), "work")
@@ -81,31 +83,48 @@ class HistoryReport:
 
 
 class HistoryMaker:
-    def __init__(self, info: CityInfo, rng: random.Random, end: datetime) -> None:
+    """Tells case stories through the workflow, into a BatchStore by default.
+
+    `store`: another store to write through instead, e.g. the plain per-move
+    `cases.store.Store` the web uses (bench/bench_demo.py measures it as a baseline).
+    The stories are the same whichever store writes them.
+    """
+
+    def __init__(
+        self, info: CityInfo, rng: random.Random, end: datetime, store: Store | None = None
+    ) -> None:
         self.info = info
         self.rng = rng
         self.end = end
-        self.store = BatchStore(random.Random(rng.random()))
+        batch_rng = random.Random(rng.random())  # drawn either way: same stories
+        self.store = store if store is not None else BatchStore(batch_rng)
+        self.batch = isinstance(self.store, BatchStore)
         self.report = HistoryReport()
-        self._prime_store()
+        self.parents = {
+            area.pk: area.parent_id for area in [*info.grids, *info.villages, *info.towns]
+        }
+        if self.batch:
+            self._prime_store()
         self._prime_roles()
         self.teams = {grid.pk: self._team(grid) for grid in info.grids}
         self.grid_weights = _cumulative([max(grid.households, 1) for grid in info.grids])
         self.categories = info.categories
         # Common problems are reported far more often than rare ones.
         self.category_weights = _cumulative([1 / (i % 12 + 1) for i in range(len(info.categories))])
+        self.keywords = {c.pk: c.keywords.split() or [c.name] for c in info.categories}
         self.photos = demo_photos()
         self.leader = _first(info.members[info.command.pk], Duty.LEADER)
+        self.calendar = deadlines.calendar()
+        self.clocks: dict[str, str] = {}  # time unit → its clock
 
     def _prime_store(self) -> None:
         info = self.info
-        parents = {area.pk: area.parent_id for area in [*info.grids, *info.villages, *info.towns]}
         units = {}
         for grid_id, team in info.grid_team.items():
             units[(grid_id, UnitKind.GRID_TEAM)] = team.pk
         for town_id, platform in info.town_platform.items():
             units[(town_id, UnitKind.TOWN_PLATFORM)] = platform.pk
-        self.store.prime(parents, units)
+        self.store.prime(self.parents, units)
 
     def _units(self) -> list[Unit]:
         info = self.info
@@ -138,7 +157,7 @@ class HistoryMaker:
         info = self.info
         members = info.members[info.grid_team[grid.pk].pk]
         village_id = grid.parent_id
-        town_id = self.store.parent_id(village_id)
+        town_id = self.parents[village_id]
         return Teams(
             hands=[u for u, d in members if d in (Duty.GRID_LEADER, Duty.FULL_TIME,
                                                   Duty.PART_TIME)],
@@ -159,17 +178,18 @@ class HistoryMaker:
             bisect.bisect(self.category_weights, rng.random() * self.category_weights[-1])
         ]
         team = self.teams[grid.pk]
-        clock = Timeline(start, self.end)
+        clock = Timeline(start, self.end, self.calendar)
         case = self._submit(grid, category, team, clock.now)
         self.report.cases += 1
         path = self._story(case, team, clock)
         self.report.count(path)
-        self.store.maybe_flush()
+        if self.batch:
+            self.store.maybe_flush()
 
     def _submit(self, grid: Area, category: Category, team: Teams, now: datetime) -> Case:
         rng = self.rng
         roll = rng.random()
-        keyword = rng.choice(category.keywords.split() or [category.name])
+        keyword = rng.choice(self.keywords[category.pk])
         text = f"{rng.choice(PLACES)}{keyword}，{category.name}。{rng.choice(ASKS)}"
         kwargs: dict = {"category": category, "description": text, "grid": grid, "now": now,
                         "store": self.store}
@@ -230,7 +250,10 @@ class HistoryMaker:
     def _advance(self, case: Case, clock: Timeline, share: float) -> bool:
         budget = max(case.resolve_budget, HOUR)
         unit = case.category.resolve_unit
-        if deadlines.budget(0, unit)[1] == "wall":
+        clock_kind = self.clocks.get(unit)
+        if clock_kind is None:
+            clock_kind = self.clocks[unit] = deadlines.budget(0, unit)[1]
+        if clock_kind == deadlines.WALL:
             return clock.wall(budget * share)
         return clock.work(budget * share)
 
@@ -436,15 +459,38 @@ def make_history(
     end: datetime | None = None,
     seed: int = 331081,
     progress: Callable[[int], None] | None = None,
+    store: Store | None = None,
 ) -> HistoryReport:
+    """Tell `cases` stories; `store`: write through it instead of a BatchStore."""
     rng = random.Random(f"{seed}:history")
     end = end or timezone.now()
-    maker = HistoryMaker(info, rng, end)
-    first_seq = maker.store.seq
-    for i, start in enumerate(submit_times(rng, cases, end, days), start=1):
+    maker = HistoryMaker(info, rng, end, store)
+    times = submit_times(rng, cases, end, days)
+    if not maker.batch:
+        first_seq = _chain_seq()
+        _tell_all(maker, times, progress)
+        maker.report.events = _chain_seq() - first_seq
+        return maker.report
+    batch = maker.store
+    first_seq = batch.seq
+    try:
+        _tell_all(maker, times, progress)
+        batch.finish()
+    except BaseException:
+        batch.abort()
+        raise
+    maker.report.events = batch.seq - first_seq
+    return maker.report
+
+
+def _tell_all(
+    maker: HistoryMaker, times: list[datetime], progress: Callable[[int], None] | None
+) -> None:
+    for i, start in enumerate(times, start=1):
         maker.tell(start)
         if progress is not None and i % 10000 == 0:
             progress(i)
-    maker.store.flush()
-    maker.report.events = maker.store.seq - first_seq
-    return maker.report
+
+
+def _chain_seq() -> int:
+    return ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
