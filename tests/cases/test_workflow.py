@@ -287,3 +287,15 @@ def test_transfer_moves_owner_and_deadline(city: City) -> None:
     with pytest.raises(WorkflowError):
         workflow.accept(case, city["full_time"], now=MONDAY)
     workflow.accept(case, city["other_town_worker"], now=at("2026-11-02 15:00"))
+
+
+def test_allowed_actions_are_what_the_table_gives(city: City) -> None:
+    case = report(city)
+    workflow.accept(case, city["full_time"], now=MONDAY)
+    assert set(workflow.allowed_actions(case, city["full_time"])) == {
+        "assign", "resolve", "escalate", "suspend"}
+    assert set(workflow.allowed_actions(case, city["part_time"])) == {"resolve"}
+    assert workflow.allowed_actions(case, city["resident"]) == []
+    assert workflow.allowed_actions(case, city["other_resident"]) == ["add_support"]
+    assert workflow.allowed_actions(case, city["leader"]) == ["supervise"]
+    assert workflow.allowed_actions(case, city["neighbour_worker"]) == []

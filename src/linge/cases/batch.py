@@ -93,7 +93,7 @@ class BatchStore(Store):
     notify = False
 
     def __init__(
-        self, rng: random.Random, chunk: int = 2000, *, parallel: bool | None = None
+        self, rng: random.Random, chunk: int = 1000, *, parallel: bool | None = None
     ) -> None:
         """`parallel`: write in a forked process; None decides (yes outside a transaction,
         on a machine with more than one core)."""

@@ -109,7 +109,8 @@ def _datetime_converter(by_field: Callable[[Column], Column]) -> Callable[[Colum
         def convert(values: Column) -> Column:
             if not _aware(values):
                 return by_field(values)
-            return [None if v is None else str(v.astimezone(UTC).replace(tzinfo=None))
+            # str() of the naive UTC datetime is its isoformat(" ") without "+00:00".
+            return [None if v is None else v.astimezone(UTC).isoformat(" ")[:-6]
                     for v in values]
 
         return convert

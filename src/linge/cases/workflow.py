@@ -142,24 +142,26 @@ def _record(
 
 # Deadlines.
 
+def _deadline(amount, unit: str, start: datetime) -> tuple[datetime | None, int]:
+    """(due, budget seconds) for a category's time limit; (None, 0) when it has none."""
+    if not amount or not unit:
+        return None, 0
+    seconds, clock = deadlines.budget(amount, unit)
+    return deadlines.calendar().add(start, seconds, clock), seconds
+
+
 def _set_accept_deadline(case: Case, start: datetime) -> None:
     category = case.category
-    if not category.accept_within or not category.accept_unit:
-        case.accept_due, case.accept_budget = None, 0
-        return
-    seconds, clock = deadlines.budget(category.accept_within, category.accept_unit)
-    case.accept_budget = seconds
-    case.accept_due = deadlines.calendar().add(start, seconds, clock)
+    case.accept_due, case.accept_budget = _deadline(
+        category.accept_within, category.accept_unit, start
+    )
 
 
 def _set_resolve_deadline(case: Case, start: datetime) -> None:
     category = case.category
-    if not category.resolve_within or not category.resolve_unit:
-        case.resolve_due, case.resolve_budget = None, 0
-        return
-    seconds, clock = deadlines.budget(category.resolve_within, category.resolve_unit)
-    case.resolve_budget = seconds
-    case.resolve_due = deadlines.calendar().add(start, seconds, clock)
+    case.resolve_due, case.resolve_budget = _deadline(
+        category.resolve_within, category.resolve_unit, start
+    )
 
 
 def _clock(unit: str) -> str:

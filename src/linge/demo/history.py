@@ -14,6 +14,7 @@ suspended, extended, reworked or left unrated.
 from __future__ import annotations
 
 import bisect
+import gc
 import hashlib
 import io
 import random
@@ -473,12 +474,18 @@ def make_history(
         return maker.report
     batch = maker.store
     first_seq = batch.seq
+    # The city, Django and the stories' constant data live for the whole run: frozen,
+    # the collector stops rescanning them on every full collection (about 7% of the
+    # time), and the writer process shares their pages instead of copying them.
+    gc.freeze()
     try:
         _tell_all(maker, times, progress)
         batch.finish()
     except BaseException:
         batch.abort()
         raise
+    finally:
+        gc.unfreeze()
     maker.report.events = batch.seq - first_seq
     return maker.report
 
