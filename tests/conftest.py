@@ -20,6 +20,8 @@ from linge.areas.models import Area, Level
 from linge.cases.models import Category, TimeUnit
 from linge.people.models import Duty, Lane, Membership, Unit, UnitKind, User
 
+pytest_plugins = ["tests.browser"]
+
 TZ = ZoneInfo("Asia/Shanghai")
 PASSWORD = "correct horse battery"
 

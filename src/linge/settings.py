@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "linge.cases",
     "linge.notify",
     "linge.demo",
+    "linge.insights",
+    "linge.visits",
+    "linge.resident",
+    "linge.workbench",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +155,13 @@ LINGE_WORK_HOURS = env_str("LINGE_WORK_HOURS", "08:30-12:00,13:30-17:30")
 LINGE_LOCATE_FALLBACK_M = env_float("LINGE_LOCATE_FALLBACK_M", 300.0)
 # A resolved case that the reporter does not rate closes as unrated after this many days.
 LINGE_AUTO_CLOSE_DAYS = env_int("LINGE_AUTO_CLOSE_DAYS", 7, minimum=1)
+
+# SMS: "console" logs messages (demo, development); "http" posts them to a gateway.
+LINGE_SMS_BACKEND = env_choice("LINGE_SMS_BACKEND", "console", {"console", "http"})
+LINGE_SMS_URL = env_str("LINGE_SMS_URL", "")
+LINGE_SMS_TOKEN = env_str("LINGE_SMS_TOKEN", "")
+if LINGE_SMS_BACKEND == "http" and not LINGE_SMS_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("LINGE_SMS_URL must be an http(s) URL when LINGE_SMS_BACKEND=http")
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import include, path
 
 from linge.areas.models import Area, Level
 from linge.cases.models import Case, State
@@ -25,4 +25,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("linge.resident.urls")),
+    path("work/", include("linge.workbench.urls")),
 ]

@@ -46,3 +46,22 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.get_status_display()}"
+
+
+class Delivery(models.Model):
+    """What a sender delivered, once per key: the record that makes a retry harmless."""
+
+    key = models.CharField(max_length=128, unique=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    phone = models.CharField(max_length=20, blank=True)
+    text = models.CharField(max_length=300)
+    backend = models.CharField(max_length=16)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("发送记录")
+        verbose_name_plural = _("发送记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.phone}"
