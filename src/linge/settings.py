@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -111,6 +112,10 @@ def _database() -> dict:
             "timeout": 20,
         }
         config["CONN_MAX_AGE"] = 0
+        # Tests use a file too (not shared-cache memory), so they see WAL's real locking;
+        # one per process, so two test runs never share it.
+        test_name = Path(config["NAME"]).with_suffix(f".test-{os.getpid()}.sqlite3")
+        config["TEST"] = {"NAME": str(test_name)}
     elif engine == "django.db.backends.postgresql":
         config["CONN_HEALTH_CHECKS"] = True
     else:
@@ -155,6 +160,11 @@ LINGE_WORK_HOURS = env_str("LINGE_WORK_HOURS", "08:30-12:00,13:30-17:30")
 LINGE_LOCATE_FALLBACK_M = env_float("LINGE_LOCATE_FALLBACK_M", 300.0)
 # A resolved case that the reporter does not rate closes as unrated after this many days.
 LINGE_AUTO_CLOSE_DAYS = env_int("LINGE_AUTO_CLOSE_DAYS", 7, minimum=1)
+# linge worker: seconds a worker holds claimed outbox rows before another copy may take them.
+LINGE_WORKER_LEASE = env_int("LINGE_WORKER_LEASE", 60, minimum=1)
+# Workbench login: failures per username and address before a lock, and its length.
+LINGE_LOGIN_MAX_FAILURES = env_int("LINGE_LOGIN_MAX_FAILURES", 5, minimum=1)
+LINGE_LOGIN_LOCK_MINUTES = env_int("LINGE_LOGIN_LOCK_MINUTES", 15, minimum=1)
 
 # SMS: "console" logs messages (demo, development); "http" posts them to a gateway.
 LINGE_SMS_BACKEND = env_choice("LINGE_SMS_BACKEND", "console", {"console", "http"})
@@ -162,6 +172,11 @@ LINGE_SMS_URL = env_str("LINGE_SMS_URL", "")
 LINGE_SMS_TOKEN = env_str("LINGE_SMS_TOKEN", "")
 if LINGE_SMS_BACKEND == "http" and not LINGE_SMS_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured("LINGE_SMS_URL must be an http(s) URL when LINGE_SMS_BACKEND=http")
+
+# Resident pages: the public address printed in QR posters, and limits on photos.
+LINGE_PUBLIC_URL = env_str("LINGE_PUBLIC_URL", "http://127.0.0.1:8000")
+LINGE_PHOTO_MAX_BYTES = env_int("LINGE_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+LINGE_PHOTO_MAX_PIXELS = env_int("LINGE_PHOTO_MAX_PIXELS", 40_000_000, minimum=1)
 
 LOGGING = {
     "version": 1,
