@@ -1,0 +1,207 @@
+"""Photos of a case: decoded, checked, cleaned, re-encoded and stored.
+
+`store_photo(uploaded_file) -> workflow.Photo` is the one entry point other code
+needs (the resident page for before-photos, the workbench for after-photos). It is
+built from two steps that callers may also use on their own:
+
+- `prepare_photo(file)` decodes and checks the file in memory and returns the
+  re-encoded JPEG, its thumbnail and the GPS position read from the EXIF data
+  (before the metadata is thrown away); nothing is written.
+- `save_prepared(prepared)` writes both files through Django's default storage under
+  cases/YYYY/MM/ with random names, and returns the `workflow.Photo`.
+
+A file that is not an image, too big in bytes or in pixels (decompression bombs
+included), or an HEIC photo when pillow-heif is missing, raises `PhotoRejected` with
+a Chinese message, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import warnings
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from linge.cases.workflow import Photo
+
+try:  # iPhone photos (HEIC/HEIF)
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - pillow-heif is a pinned dependency
+    HEIF_SUPPORTED = False
+
+MAX_SIDE = 2048  # the stored photo's longest side, in pixels
+THUMB_SIDE = 320
+JPEG_QUALITY = 85
+GPS_IFD = 0x8825
+
+
+class PhotoRejected(Exception):
+    """The file is refused; the message says why, in Chinese, for the resident."""
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    jpeg: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    sha256: str
+    gps: tuple[float, float] | None  # (lon, lat) from the EXIF data, if any
+
+
+def _max_bytes() -> int:
+    return int(getattr(settings, "LINGE_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def _max_pixels() -> int:
+    return int(getattr(settings, "LINGE_PHOTO_MAX_PIXELS", 40_000_000))
+
+
+def _read(file: IO[bytes] | Any) -> bytes:
+    size = getattr(file, "size", None)
+    limit = _max_bytes()
+    if size is not None and size > limit:
+        raise PhotoRejected(_too_big(limit))
+    if hasattr(file, "seek"):
+        file.seek(0)
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise PhotoRejected(_too_big(limit))
+    if not data:
+        raise PhotoRejected(_("照片文件是空的"))
+    return data
+
+
+def _too_big(limit: int) -> str:
+    return _("照片太大，单张不能超过 %(mb)s MB") % {"mb": round(limit / 1024 / 1024, 1)}
+
+
+def _ratio(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        numerator, denominator = value
+        return float(numerator) / float(denominator)
+
+
+def _gps(image: Image.Image) -> tuple[float, float] | None:
+    """(lon, lat) in WGS-84 degrees from the EXIF GPS block, or None."""
+    try:
+        info = image.getexif().get_ifd(GPS_IFD)
+        if not info:
+            return None
+        lat_ref, lat, lon_ref, lon = info.get(1), info.get(2), info.get(3), info.get(4)
+        if not (lat and lon):
+            return None
+
+        def degrees(dms: Any) -> float:
+            d, m, s = (_ratio(part) for part in dms)
+            return d + m / 60 + s / 3600
+
+        lat_value, lon_value = degrees(lat), degrees(lon)
+        if str(lat_ref).upper().startswith("S"):
+            lat_value = -lat_value
+        if str(lon_ref).upper().startswith("W"):
+            lon_value = -lon_value
+        if not (-90 <= lat_value <= 90 and -180 <= lon_value <= 180):
+            return None
+        if lat_value == 0 and lon_value == 0:
+            return None
+        return round(lon_value, 7), round(lat_value, 7)
+    except Exception:  # a broken GPS block only means: no position
+        return None
+
+
+def _open(data: bytes) -> Image.Image:
+    limit = _max_pixels()
+    # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; turn both into
+    # errors at our own limit, before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = limit
+    too_many = _("照片像素过多（超过 %(mp)s 百万像素），请换一张") % {"mp": limit // 1_000_000}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > limit:
+                raise PhotoRejected(too_many)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRejected(too_many) from None
+    except PhotoRejected:
+        raise
+    except UnidentifiedImageError:
+        if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc"):
+            raise PhotoRejected(
+                _("暂不支持 HEIC 格式的照片，请在手机设置中改为“兼容性最佳”后重拍")
+            ) from None
+        raise PhotoRejected(_("不是可识别的图片文件，请上传照片（JPEG、PNG、HEIC）")) from None
+    except Exception:
+        raise PhotoRejected(_("图片已损坏，无法读取，请换一张")) from None
+    return image
+
+
+def _jpeg(image: Image.Image, side: int, quality: int) -> tuple[bytes, int, int]:
+    copy = image.copy()
+    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    # No exif=, no icc_profile=: the new file carries no metadata at all.
+    copy.save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue(), copy.width, copy.height
+
+
+def prepare_photo(file: IO[bytes] | Any) -> PreparedPhoto:
+    """Decode, check and clean one photo in memory. Raises PhotoRejected."""
+    data = _read(file)
+    image = _open(data)
+    gps = _gps(image)
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # a broken orientation tag: keep the image as it is
+        pass
+    if image.mode not in ("RGB", "L"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, "white")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        image = background
+    elif image.mode == "L":
+        image = image.convert("RGB")
+    jpeg, width, height = _jpeg(image, MAX_SIDE, JPEG_QUALITY)
+    thumb, _w, _h = _jpeg(image, THUMB_SIDE, 75)
+    return PreparedPhoto(
+        jpeg=jpeg, thumbnail=thumb, width=width, height=height,
+        sha256=hashlib.sha256(jpeg).hexdigest(), gps=gps,
+    )
+
+
+def save_prepared(prepared: PreparedPhoto) -> Photo:
+    """Write a prepared photo and its thumbnail under cases/YYYY/MM/ with a random name."""
+    folder = timezone.localtime().strftime("cases/%Y/%m")
+    name = secrets.token_hex(16)
+    path = default_storage.save(f"{folder}/{name}.jpg", ContentFile(prepared.jpeg))
+    thumb = default_storage.save(f"{folder}/thumbs/{name}.jpg", ContentFile(prepared.thumbnail))
+    return Photo(path=path, sha256=prepared.sha256, width=prepared.width,
+                 height=prepared.height, thumbnail=thumb)
+
+
+def delete_photo(photo: Photo) -> None:
+    """Remove a stored photo that no case took (the submit failed after storing)."""
+    for name in (photo.path, photo.thumbnail):
+        if name:
+            default_storage.delete(name)
+
+
+def store_photo(uploaded_file: IO[bytes] | Any) -> Photo:
+    """Check, clean and store one uploaded photo. Raises PhotoRejected."""
+    return save_prepared(prepare_photo(uploaded_file))

@@ -1,0 +1,139 @@
+"""How cases look to residents: masked names, plain-word timelines, grid outlines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from linge.areas.models import Area
+from linge.cases.models import Case, CaseEvent, Rating
+
+
+def team_of(grid: Area) -> list[tuple[str, str, str]]:
+    """(duty, name, phone) of the grid team, 网格长 first; staff phones are public."""
+    from linge.people.models import Duty, Membership, UnitKind
+
+    order = {duty: i for i, duty in enumerate(Duty.values)}
+    rows = sorted(
+        Membership.objects.filter(unit__area=grid, unit__kind=UnitKind.GRID_TEAM)
+        .select_related("user"),
+        key=lambda m: (order.get(m.duty, 99), m.user.display_name),
+    )
+    return [(m.get_duty_display(), m.user.display_name or m.user.username, m.user.phone)
+            for m in rows]
+
+
+def mask_name(name: str) -> str:
+    """Surname and two stars: 王网格长 → 王**."""
+    name = (name or "").strip()
+    return f"{name[0]}**" if name else "**"
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    text: str
+
+
+def _who(event: CaseEvent) -> str:
+    duty = event.data.get("duty", "")
+    name = ""
+    if event.actor is not None and not event.actor.is_resident:
+        name = mask_name(event.actor.display_name or event.actor_label)
+    return " ".join(part for part in (str(duty), name) if part)
+
+
+def step_text(event: CaseEvent) -> str | None:
+    """One public event in plain words, or None when residents are not shown it."""
+    data: dict[str, Any] = event.data
+    who = _who(event)
+    action = event.action
+    if action == "submit":
+        return _("问题已登记上报")
+    if action == "accept":
+        return _("%(who)s 已受理") % {"who": who or _("网格员")}
+    if action == "reject":
+        return _("不予受理，原因：%(reason)s") % {"reason": data.get("reason", "")}
+    if action == "merge":
+        return _("与问题 %(n)s 相同，已合并办理") % {"n": data.get("into", "")}
+    if action == "transfer":
+        return _("已转至%(grid)s办理") % {"grid": data.get("grid_name", "")}
+    if action == "escalate":
+        return _("已上报镇街四平台")
+    if action == "dispatch":
+        return _("已派至%(unit)s办理") % {"unit": data.get("unit_name", "")}
+    if action == "suspend":
+        return _("暂时挂起，原因：%(reason)s") % {"reason": data.get("reason", "")}
+    if action == "resume":
+        return _("已恢复办理")
+    if action == "resolve":
+        note = data.get("note", "")
+        return _("%(who)s 已办结：%(note)s") % {"who": who or _("处置人员"), "note": note}
+    if action == "verify":
+        return _("镇街四平台核查通过，已办结")
+    if action == "rate":
+        rating = data.get("rating")
+        label = Rating(rating).label if rating in Rating.values else rating or ""
+        return _("群众评价：%(rating)s") % {"rating": label}
+    if action == "reopen":
+        return _("群众评价不满意，已退回重新办理")
+    if action == "auto_close":
+        return _("逾期未评价，已自动结案")
+    if action == "add_support":
+        return _("又有一位群众反映了同一问题")
+    return None
+
+
+def timeline(case: Case) -> list[Step]:
+    events = case.events.filter(public=True).select_related("actor").order_by("seq")
+    steps = []
+    for event in events:
+        text = step_text(event)
+        if text:
+            steps.append(Step(event.at, text))
+    return steps
+
+
+@dataclass(frozen=True)
+class Shape:
+    code: str
+    name: str
+    path: str  # SVG path data in the outline's viewBox
+
+
+def boundary_rings(boundary: dict | None) -> list[list[list[float]]]:
+    if not boundary:
+        return []
+    if boundary.get("type") == "Polygon":
+        return [boundary["coordinates"][0]]
+    if boundary.get("type") == "MultiPolygon":
+        return [polygon[0] for polygon in boundary["coordinates"]]
+    return []
+
+
+def outline(grids: list[Area], size: float = 300.0) -> tuple[list[Shape], str]:
+    """SVG paths for the grids' outlines, fitted into a size × size box (north up)."""
+    rings = {g.pk: boundary_rings(g.boundary) for g in grids}
+    points = [p for ring_list in rings.values() for ring in ring_list for p in ring]
+    if not points:
+        return [], f"0 0 {size:g} {size:g}"
+    lons = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    span = max(east - west, north - south) or 1.0
+    scale = (size - 10) / span
+
+    def xy(p: list[float]) -> str:
+        return f"{5 + (p[0] - west) * scale:.1f},{5 + (north - p[1]) * scale:.1f}"
+
+    shapes = []
+    for grid in grids:
+        parts = ["M" + " L".join(xy(p) for p in ring) + "Z" for ring in rings[grid.pk]]
+        if parts:
+            shapes.append(Shape(grid.code, grid.name, "".join(parts)))
+    width = 10 + (east - west) * scale
+    height = 10 + (north - south) * scale
+    return shapes, f"0 0 {width:.0f} {height:.0f}"

@@ -1,0 +1,188 @@
+/* Report form: category picker and suggestion, photos, location, nearby duplicates,
+   and a draft kept on the phone that is sent again when the network comes back. */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var me = $("rjs").dataset, form = $("rf"), sel = $("cat"), DRAFT = "linge.draft";
+  var cats = JSON.parse($("cats").textContent), pending = false, checked = false;
+  var draft = {};
+  try { draft = JSON.parse(localStorage.getItem(DRAFT) || "{}"); } catch (e) { draft = {}; }
+
+  function save() {
+    draft.description = $("desc").value; draft.category = sel.value; draft.key = $("key").value;
+    draft.lon = $("lon").value; draft.lat = $("lat").value; draft.grid = $("grid").value;
+    if ($("rphone")) draft.phone = $("rphone").value;
+    try { localStorage.setItem(DRAFT, JSON.stringify(draft)); } catch (e) {
+      draft.photos = []; try { localStorage.setItem(DRAFT, JSON.stringify(draft)); } catch (e2) { /* full */ }
+    }
+  }
+  function clear() { try { localStorage.removeItem(DRAFT); } catch (e) { /* ignore */ } }
+  function show(msg) { var e = $("error"); e.textContent = msg; e.hidden = !msg; if (msg) e.scrollIntoView(); }
+
+  function fill(q) {
+    var keep = sel.value; sel.textContent = "";
+    var first = document.createElement("option"); first.value = ""; first.textContent = "—";
+    sel.appendChild(first);
+    cats.forEach(function (g) {
+      var grp = document.createElement("optgroup"); grp.label = g.n;
+      g.c.forEach(function (c) {
+        if (q && c[1].indexOf(q) < 0 && g.n.indexOf(q) < 0) return;
+        var o = document.createElement("option"); o.value = c[0]; o.textContent = c[1];
+        grp.appendChild(o);
+      });
+      if (grp.children.length) sel.appendChild(grp);
+    });
+    sel.value = keep;
+  }
+  function pick(id) { $("cq").value = ""; fill(""); sel.value = String(id); save(); }
+  $("cq").addEventListener("input", function () {
+    fill(this.value.trim());
+    if (this.value.trim() && sel.options.length === 2) sel.selectedIndex = 1;
+  });
+
+  var timer = null;
+  $("desc").addEventListener("input", function () {
+    save(); clearTimeout(timer);
+    var q = this.value.trim();
+    timer = setTimeout(function () {
+      if (q.length < 2) return;
+      fetch(me.suggest + "?q=" + encodeURIComponent(q)).then(function (r) { return r.json(); })
+        .then(function (d) {
+          var box = $("sug"), span = box.querySelector("span"); span.textContent = "";
+          d.suggestions.forEach(function (s) {
+            var b = document.createElement("button"); b.type = "button"; b.className = "btn2";
+            b.textContent = s.group + " · " + s.name;
+            b.onclick = function () { pick(s.id); };
+            span.appendChild(b); span.appendChild(document.createTextNode(" "));
+          });
+          box.hidden = !d.suggestions.length;
+          if (d.suggestions.length && !sel.value) pick(d.suggestions[0].id);
+        }).catch(function () { /* offline: no suggestion */ });
+    }, 500);
+  });
+  sel.addEventListener("change", save);
+
+  function thumbs(urls) {
+    var box = $("thumbs"); box.textContent = "";
+    urls.forEach(function (u) { var i = new Image(); i.src = u; box.appendChild(i); });
+  }
+  function shrink(file) {
+    return new Promise(function (ok) {
+      var img = new Image(), url = URL.createObjectURL(file);
+      img.onload = function () {
+        var s = Math.min(1, 1024 / Math.max(img.width, img.height)), c = document.createElement("canvas");
+        c.width = Math.round(img.width * s); c.height = Math.round(img.height * s);
+        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+        URL.revokeObjectURL(url); ok(c.toDataURL("image/jpeg", 0.7));
+      };
+      img.onerror = function () { URL.revokeObjectURL(url); ok(null); };
+      img.src = url;
+    });
+  }
+  $("ph").addEventListener("change", function () {
+    var files = Array.prototype.slice.call(this.files);
+    if (files.length > 9) { show(me.tToomany); this.value = ""; return; }
+    show("");
+    Promise.all(files.map(shrink)).then(function (urls) {
+      draft.photos = urls.filter(Boolean); save(); thumbs(draft.photos);
+    });
+  });
+
+  $("loc").addEventListener("click", function () {
+    if (!navigator.geolocation) { $("locs").textContent = me.tNolocation; return; }
+    navigator.geolocation.getCurrentPosition(function (p) {
+      $("lon").value = p.coords.longitude.toFixed(6); $("lat").value = p.coords.latitude.toFixed(6);
+      $("locs").textContent = me.tLocated; save();
+    }, function () { $("locs").textContent = me.tNolocation; }, { timeout: 10000, maximumAge: 60000 });
+  });
+  var map = $("map");
+  if (map) map.addEventListener("click", function (e) {
+    var p = e.target.closest("path"); if (!p) return;
+    map.querySelectorAll("path").forEach(function (x) { x.classList.remove("on"); });
+    p.classList.add("on"); $("grid").value = p.dataset.code; $("gname").textContent = p.dataset.name; save();
+  });
+
+  function dataBlob(url) {
+    var parts = url.split(","), bin = atob(parts[1]), a = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);
+    return new Blob([a], { type: "image/jpeg" });
+  }
+  function body() {
+    var fd = new FormData(form), files = $("ph").files;
+    if (!files.length && draft.photos && draft.photos.length) {
+      fd.delete("photos");
+      draft.photos.forEach(function (u, i) { fd.append("photos", dataBlob(u), "photo" + i + ".jpg"); });
+    }
+    return fd;
+  }
+  function busy(on) { $("send").disabled = on; $("send").textContent = on ? me.tSending : me.tSend; }
+  function send() {
+    busy(true); show(""); save();
+    fetch(form.action, { method: "POST", body: body(), headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (d) { return [r, d]; }); })
+      .then(function (rd) {
+        busy(false);
+        if (rd[1].ok) { pending = false; clear(); location.href = rd[1].url; return; }
+        show(rd[1].error || "?");
+      })
+      .catch(function () {
+        busy(false); pending = true; $("offline").hidden = false;
+      });
+  }
+  window.addEventListener("online", function () { if (pending) { $("offline").hidden = true; send(); } });
+
+  function csrf() { return form.querySelector("[name=csrfmiddlewaretoken]").value; }
+  function support(url) {
+    var fd = new FormData(); fd.append("csrfmiddlewaretoken", csrf());
+    fetch(url, { method: "POST", body: fd, headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json(); }).then(function (d) {
+        if (d.ok) { clear(); location.href = d.url; } else if (d.login) { save(); location.href = me.login; } else show(d.error);
+      }).catch(function () { show(me.tOffline); });
+  }
+  function nearby() {
+    var q = "?category=" + encodeURIComponent(sel.value) + "&lon=" + $("lon").value + "&lat=" + $("lat").value + "&grid=" + $("grid").value;
+    return fetch(me.nearby + q).then(function (r) { return r.json(); }).then(function (d) { return d.cases; })
+      .catch(function () { return []; });
+  }
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if ($("send").disabled) return;
+    if (checked || !sel.value) { send(); return; }
+    nearby().then(function (list) {
+      checked = true;
+      if (!list.length) { send(); return; }
+      var ul = $("dupl"); ul.textContent = "";
+      list.forEach(function (c) {
+        var li = document.createElement("li"), t = document.createElement("div");
+        t.textContent = c.category + " · " + c.state + " · " + c.date + (c.distance !== null ? " · " + c.distance + "m" : "");
+        var d = document.createElement("div"); d.className = "desc muted"; d.textContent = c.description;
+        var b = document.createElement("button"); b.type = "button"; b.className = "btn support"; b.textContent = me.tSupport;
+        b.onclick = function () { support(c.url); };
+        li.appendChild(t); li.appendChild(d); li.appendChild(b); ul.appendChild(li);
+      });
+      $("dups").hidden = false; $("dups").scrollIntoView();
+    });
+  });
+  $("anyway").addEventListener("click", function () { $("dups").hidden = true; send(); });
+  var otpBtn = $("otp");
+  if (otpBtn) otpBtn.addEventListener("click", function () {
+    var fd = new FormData(); fd.append("csrfmiddlewaretoken", csrf());
+    fd.append("phone", $("rphone").value); fd.append("action", "send");
+    fetch(me.otp, { method: "POST", body: fd, headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json(); }).then(function (d) {
+        $("otps").textContent = d.ok ? d.message : d.error; if (d.ok) $("rcode").focus();
+      }).catch(function () { $("otps").textContent = me.tOffline; });
+  });
+
+  // Start: a key for this report (kept with the draft), the picker, a restored draft.
+  if (!draft.key) draft.key = $("key").value || String(Date.now()) + Math.random().toString(36).slice(2);
+  $("key").value = draft.key;
+  fill("");
+  if (draft.description && !$("desc").value) $("desc").value = draft.description;
+  if (draft.category) sel.value = draft.category;
+  if (draft.lon && !$("lon").value) { $("lon").value = draft.lon; $("lat").value = draft.lat; }
+  if (draft.photos && draft.photos.length) thumbs(draft.photos);
+  if (draft.phone && $("rphone") && !$("rphone").value) $("rphone").value = draft.phone;
+  save();
+  document.documentElement.setAttribute("data-ready", "1");
+})();

@@ -1,0 +1,504 @@
+"""Resident pages: the grid page from the QR code, reporting, login by phone, following
+one's cases, rating, and notifications.
+
+Views only parse, authorize and call `cases.workflow`; nothing here writes a case.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from typing import Any
+
+from django.contrib.auth import login, logout
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from linge.areas.locate import locate
+from linge.areas.models import Area, Level
+from linge.cases import workflow
+from linge.cases.models import (
+    Attachment,
+    AttachmentKind,
+    Case,
+    Category,
+    Rating,
+    Source,
+    State,
+)
+from linge.cases.nearby import nearby_open_cases
+from linge.cases.photos import PhotoRejected, delete_photo, prepare_photo, save_prepared
+from linge.cases.suggest import suggest
+from linge.notify.models import Channel, Outbox
+from linge.people.scope import Actor, access_case
+from linge.resident import otp
+from linge.resident.present import outline, team_of, timeline
+from linge.resident.qr import check_signature, grid_signature
+
+MAX_PHOTOS = 9
+SUBMIT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+TRACKED = "linge_tracked"  # session: ids of cases opened by tracking code
+SHOW_CODE = "linge_show_code"  # session: {case id: tracking code}, shown once
+QR_GRID = "linge_qr_grid"  # session: the grid code of the last valid QR scanned
+SUPPORTABLE = "linge_supportable"  # session: ids of the cases shown as nearby duplicates
+LONG_NUMBER = re.compile(r"\d{7,}")
+PUBLIC_STATES_HIDDEN = (State.REJECTED, State.MERGED)
+
+
+# Helpers.
+
+def _resident(request: HttpRequest):
+    user = request.user
+    return user if user.is_authenticated and getattr(user, "is_resident", False) else None
+
+
+def _tracked(request: HttpRequest) -> list[int]:
+    return [int(pk) for pk in request.session.get(TRACKED, [])]
+
+
+def _track(request: HttpRequest, case: Case) -> None:
+    tracked = _tracked(request)
+    if case.pk not in tracked:
+        request.session[TRACKED] = [*tracked, case.pk][-50:]
+
+
+def _case_for(request: HttpRequest, number: str) -> Case:
+    """The case if this visitor may see it (its reporter, a supporter, staff in scope,
+    or the holder of its tracking code in this session); 404 otherwise."""
+    tracked = _tracked(request)
+    if tracked:
+        case = Case.objects.filter(number=number, pk__in=tracked).first()
+        if case is not None:
+            return case
+    return access_case(request.user, number)
+
+
+def _actor(request: HttpRequest, case: Case) -> Actor:
+    user = request.user if request.user.is_authenticated else None
+    tracking = case.pk if case.pk in _tracked(request) else None
+    return Actor(user=user, tracking_case_id=tracking)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        number = float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _signed_grid(code: str | None, signature: str | None) -> Area | None:
+    if not code or not signature or not check_signature(code, signature):
+        return None
+    return Area.objects.filter(code=code, level=Level.GRID).select_related("parent").first()
+
+
+# The grid page.
+
+@require_GET
+def grid(request: HttpRequest, code: str) -> HttpResponse:
+    area = _signed_grid(code, request.GET.get("s"))
+    if area is None:
+        return render(request, "resident/bad_qr.html", {"code": code[:20]}, status=404)
+    request.session[QR_GRID] = area.code
+    cases = (
+        Case.objects.filter(grid=area).exclude(state__in=PUBLIC_STATES_HIDDEN)
+        .select_related("category").order_by("-created_at")[:10]
+    )
+    return render(request, "resident/grid.html", {
+        "grid": area, "village": area.parent, "team": team_of(area), "cases": cases,
+        "report_url": reverse("resident:report") + f"?g={area.code}&s={grid_signature(area.code)}",
+    })
+
+
+# Reporting.
+
+def _categories() -> list[dict[str, Any]]:
+    rows = Category.objects.filter(active=True).order_by("code").values(
+        "id", "code", "name", "parent_id"
+    )
+    groups: dict[int, dict[str, Any]] = {}
+    leaves = []
+    for row in rows:
+        if row["parent_id"] is None:
+            groups[row["id"]] = {"n": row["name"], "c": []}
+        else:
+            leaves.append(row)
+    for row in leaves:
+        if row["parent_id"] in groups:
+            groups[row["parent_id"]]["c"].append([row["id"], row["name"]])
+    return [g for g in groups.values() if g["c"]]
+
+
+def _report_context(request: HttpRequest, qr_grid: Area | None, error: str = "") -> dict:
+    grids: list[Area] = []
+    if qr_grid is not None:
+        grids = list(Area.objects.filter(parent_id=qr_grid.parent_id, level=Level.GRID))
+    shapes, view_box = outline(grids)
+    resident = _resident(request)
+    return {
+        "qr_grid": qr_grid,
+        "shapes": shapes,
+        "view_box": view_box,
+        "categories": _categories(),
+        "resident": resident,
+        "masked_phone": otp.mask_phone(resident.phone) if resident else "",
+        "error": error,
+        "max_photos": MAX_PHOTOS,
+        "form": request.POST if request.method == "POST" else {},
+        "grid_value": request.POST.get("grid", "") if request.method == "POST"
+        else (qr_grid.code if qr_grid else ""),
+        "submit_key": request.POST.get("submit_key", "") if request.method == "POST"
+        else uuid.uuid4().hex,
+    }
+
+
+def _qr_grid_from(request: HttpRequest) -> Area | None:
+    area = _signed_grid(request.GET.get("g"), request.GET.get("s"))
+    if area is None and request.session.get(QR_GRID):
+        area = Area.objects.filter(code=request.session[QR_GRID], level=Level.GRID).first()
+    if area is not None:
+        request.session[QR_GRID] = area.code
+    return area
+
+
+class Refused(Exception):
+    pass
+
+
+def _chosen_grid(request: HttpRequest, lon: float | None, lat: float | None) -> Area:
+    if lon is not None and lat is not None:
+        found = locate(lon, lat)
+        if found.grid_id is not None:
+            return Area.objects.get(pk=found.grid_id)
+    code = request.POST.get("grid", "")
+    if code:
+        area = Area.objects.filter(code=code, level=Level.GRID).first()
+        if area is not None:
+            return area
+    qr_code = request.session.get(QR_GRID)
+    if qr_code:
+        area = Area.objects.filter(code=qr_code, level=Level.GRID).first()
+        if area is not None:
+            return area
+    raise Refused(_("无法确定问题所在网格：请允许定位，或扫描网格二维码后在图上选择网格"))
+
+
+def _done(request: HttpRequest, case: Case) -> HttpResponse:
+    url = reverse("resident:case", args=[case.number])
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "url": url, "number": case.number})
+    return redirect(url)
+
+
+def _refuse(request: HttpRequest, qr_grid: Area | None, message: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"ok": False, "error": message}, status=400)
+    return render(request, "resident/report.html", _report_context(request, qr_grid, message),
+                  status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    qr_grid = _qr_grid_from(request)
+    if request.method == "GET":
+        return render(request, "resident/report.html", _report_context(request, qr_grid))
+    key = request.POST.get("submit_key", "")
+    if not SUBMIT_KEY.match(key):
+        return _refuse(request, qr_grid, _("页面已过期，请刷新后重新提交"))
+    existing = Case.objects.filter(submit_key=key).first()
+    if existing is not None:  # a retry or a double click: the case it already made
+        if existing.reporter_id is None:
+            _track(request, existing)
+        return _done(request, existing)
+    files = request.FILES.getlist("photos")
+    if len(files) > MAX_PHOTOS:
+        return _refuse(request, qr_grid, _("最多上传 9 张照片"))
+    try:
+        prepared = [prepare_photo(f) for f in files]
+    except PhotoRejected as refused:
+        return _refuse(request, qr_grid, str(refused))
+    lon, lat = _float(request.POST.get("lon")), _float(request.POST.get("lat"))
+    if (lon is None or lat is None) and request.POST.get("photo_gps"):
+        gps = next((p.gps for p in prepared if p.gps), None)
+        if gps:
+            lon, lat = gps
+    try:
+        area = _chosen_grid(request, lon, lat)
+        category = int(request.POST.get("category") or 0)
+    except Refused as refused:
+        return _refuse(request, qr_grid, str(refused))
+    except ValueError:
+        return _refuse(request, qr_grid, _("请选择具体的问题小类"))
+    resident = _resident(request)
+    phone, code = request.POST.get("phone", "").strip(), request.POST.get("code", "").strip()
+    if resident is None and phone:
+        # Phone and one-time code typed in the form itself: log in, then report as them.
+        try:
+            resident = otp.check_code(phone, code)
+        except otp.OtpError as error:
+            return _refuse(request, qr_grid, str(error))
+        login(request, resident, backend="django.contrib.auth.backends.ModelBackend")
+    anonymous = resident is None or bool(request.POST.get("anonymous"))
+    photos = [save_prepared(p) for p in prepared]
+    try:
+        done = workflow.submit(
+            resident, category=category, description=request.POST.get("description", ""),
+            grid=area, source=Source.QR if qr_grid is not None else Source.RESIDENT_PAGE,
+            lon=lon, lat=lat, address=request.POST.get("address", "")[:200],
+            anonymous=anonymous, submit_key=key, photos=photos,
+        )
+    except workflow.WorkflowError as error:
+        for photo in photos:
+            delete_photo(photo)
+        return _refuse(request, qr_grid, error.reason)
+    except BaseException:
+        for photo in photos:
+            delete_photo(photo)
+        raise
+    if not done.created:
+        for photo in photos:
+            delete_photo(photo)
+    if done.case.reporter_id is None:
+        _track(request, done.case)
+    if done.tracking_code:
+        shown = request.session.get(SHOW_CODE, {})
+        shown[str(done.case.pk)] = done.tracking_code
+        request.session[SHOW_CODE] = shown
+    return _done(request, done.case)
+
+
+@require_GET
+def suggest_json(request: HttpRequest) -> JsonResponse:
+    found = suggest(request.GET.get("q", ""))
+    return JsonResponse({"suggestions": [
+        {"id": s.category_id, "name": s.name, "group": s.parent_name} for s in found
+    ]})
+
+
+@require_GET
+def nearby_json(request: HttpRequest) -> JsonResponse:
+    try:
+        category = int(request.GET.get("category") or 0)
+    except ValueError:
+        return JsonResponse({"cases": []})
+    lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
+    grid_id = None
+    code = request.GET.get("grid") or request.session.get(QR_GRID)
+    if code:
+        grid_id = Area.objects.filter(code=code, level=Level.GRID).values_list("pk", flat=True).first()
+    found = nearby_open_cases(category, lon, lat, grid_id=grid_id)
+    # 我也遇到 is offered only on cases this page was shown, so case numbers cannot be
+    # walked to read other people's reports.
+    request.session[SUPPORTABLE] = [c.pk for c, _d in found]
+    return JsonResponse({"cases": [
+        {
+            "number": c.number, "category": c.category.name,
+            "description": LONG_NUMBER.sub("***", c.description[:60]),
+            "state": c.get_state_display(),
+            "date": timezone.localtime(c.created_at).strftime("%m-%d"),
+            "distance": round(d) if d is not None else None, "support": c.support_count,
+            "url": reverse("resident:support", args=[c.number]),
+        }
+        for c, d in found
+    ]})
+
+
+@require_POST
+def support(request: HttpRequest, number: str) -> HttpResponse:
+    resident = _resident(request)
+    if resident is None:
+        message = _("请先用手机号登录，再点“我也遇到”")
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": message,
+                                 "login": reverse("resident:login")}, status=403)
+        return redirect(reverse("resident:login") + "?next=" + reverse("resident:report"))
+    case = Case.objects.filter(number=number, pk__in=request.session.get(SUPPORTABLE, [])).first()
+    if case is None:
+        raise Http404(_("案件不存在"))
+    if case.reporter_id == resident.pk:
+        return _done(request, case)
+    try:
+        workflow.add_support(case, resident)
+    except workflow.WorkflowError as error:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": error.reason}, status=400)
+        return HttpResponseBadRequest(error.reason)
+    return _done(request, case)
+
+
+# Identity.
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return reverse("resident:mine")
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {"next": _next_url(request), "phone": "", "sent": False,
+                               "error": "", "message": ""}
+    if request.method == "POST":
+        phone = request.POST.get("phone", "").strip()
+        context["phone"] = phone
+        try:
+            if request.POST.get("action") == "send":
+                otp.request_code(phone, _client_ip(request))
+                context["sent"] = True
+                context["message"] = _("验证码已发送至 %(phone)s，5 分钟内有效") % {
+                    "phone": otp.mask_phone(otp.clean_phone(phone))}
+                if _wants_json(request):
+                    return JsonResponse({"ok": True, "message": context["message"]})
+            else:
+                context["sent"] = True
+                user = otp.check_code(phone, request.POST.get("code", ""))
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect(context["next"])
+        except otp.OtpError as error:
+            context["error"] = str(error)
+            if _wants_json(request):
+                return JsonResponse({"ok": False, "error": context["error"]}, status=400)
+            return render(request, "resident/login.html", context, status=400)
+    return render(request, "resident/login.html", context)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    tracked = _tracked(request)
+    logout(request)
+    if tracked:
+        request.session[TRACKED] = tracked
+    return redirect(reverse("resident:mine"))
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        code = request.POST.get("code", "").strip().upper().replace(" ", "")
+        case = None
+        if 6 <= len(code) <= 16:
+            case = Case.objects.filter(tracking_code_hash=workflow.hash_tracking_code(code)).first()
+        if case is not None:
+            _track(request, case)
+            return redirect(reverse("resident:case", args=[case.number]))
+        error = _("查询码不正确，请核对后重新输入")
+    return render(request, "resident/track.html", {"error": error}, status=400 if error else 200)
+
+
+# Following one's cases.
+
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    resident = _resident(request)
+    condition = Q(pk__in=_tracked(request))
+    if resident is not None:
+        condition |= Q(reporter=resident) | Q(supporters__user=resident)
+    cases = (
+        Case.objects.filter(condition).distinct().select_related("category")
+        .order_by("-created_at")[:50]
+    )
+    unread = 0
+    if resident is not None:
+        unread = Outbox.objects.filter(
+            recipient=resident, channel=Channel.INBOX, read_at__isnull=True
+        ).count()
+    return render(request, "resident/mine.html", {
+        "cases": cases, "resident": resident, "unread": unread,
+        "masked_phone": otp.mask_phone(resident.phone) if resident else "",
+    })
+
+
+@require_GET
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for(request, number)
+    shown = request.session.get(SHOW_CODE, {})
+    tracking_code = shown.pop(str(case.pk), "")
+    if tracking_code:
+        request.session[SHOW_CODE] = shown
+    actor = _actor(request, case)
+    can_rate = "rate" in workflow.allowed_actions(case, actor)
+    attachments = list(case.attachments.order_by("kind", "pk"))
+    return render(request, "resident/case.html", {
+        "case": case, "steps": timeline(case), "tracking_code": tracking_code,
+        "can_rate": can_rate, "ratings": Rating.choices,
+        "before": [a for a in attachments if a.kind == AttachmentKind.BEFORE],
+        "after": [a for a in attachments if a.kind == AttachmentKind.AFTER],
+        "deadline": case.resolve_due or case.accept_due,
+        "reopened": request.GET.get("reopened") == "1",
+        "rated": request.GET.get("rated") == "1",
+    })
+
+
+@require_POST
+def rate(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for(request, number)
+    try:
+        workflow.rate(case, _actor(request, case), rating=request.POST.get("rating", ""),
+                      comment=request.POST.get("comment", ""))
+    except workflow.WorkflowError as error:
+        return HttpResponseBadRequest(error.reason)
+    flag = "reopened" if request.POST.get("rating") == Rating.UNSATISFIED else "rated"
+    return redirect(reverse("resident:case", args=[case.number]) + f"?{flag}=1")
+
+
+@require_GET
+def photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
+    attachment = Attachment.objects.filter(pk=pk).select_related("case").first()
+    if attachment is None:
+        raise Http404(_("照片不存在"))
+    _case_for(request, attachment.case.number)  # 404 unless this visitor may see the case
+    name = attachment.thumbnail.name if size == "t" and attachment.thumbnail else attachment.file.name
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404(_("照片不存在")) from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+# Notifications.
+
+@require_http_methods(["GET", "POST"])
+def inbox(request: HttpRequest) -> HttpResponse:
+    resident = _resident(request)
+    if resident is None:
+        return redirect(reverse("resident:login") + "?next=" + reverse("resident:inbox"))
+    rows = Outbox.objects.filter(recipient=resident, channel=Channel.INBOX)
+    if request.method == "POST":
+        target = rows.filter(read_at__isnull=True)
+        one = request.POST.get("id", "")
+        if one:
+            target = target.filter(pk=int(one)) if one.isdigit() else target.none()
+        target.update(read_at=timezone.now())
+        return redirect(reverse("resident:inbox"))
+    return render(request, "resident/inbox.html", {
+        "messages_list": rows.select_related("case").order_by("-created_at")[:100],
+    })
+

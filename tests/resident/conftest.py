@@ -1,0 +1,79 @@
+"""Helpers for the resident pages: real photos made with Pillow, a private media folder."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from linge.notify.models import Delivery
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def _dms(value: float) -> tuple:
+    degrees = int(value)
+    minutes_full = (value - degrees) * 60
+    minutes = int(minutes_full)
+    seconds = round((minutes_full - minutes) * 60, 4)
+    return (degrees, minutes, seconds)
+
+
+def jpeg_bytes(
+    width: int = 800, height: int = 600, gps: tuple[float, float] | None = (121.305, 28.305),
+    orientation: int | None = None, color: str = "orange",
+) -> bytes:
+    """A real JPEG with EXIF: a camera model, a GPS position (lon, lat) and an orientation."""
+    image = Image.new("RGB", (width, height), color)
+    image.paste("navy", (0, 0, width // 4, height // 4))  # a mark to see rotations by
+    exif = Image.Exif()
+    exif[0x0110] = "LingeCam 1"  # Model
+    exif[0x010F] = "Linge"  # Make
+    if orientation:
+        exif[0x0112] = orientation
+    if gps:
+        lon, lat = gps
+        exif[0x8825] = {1: "N", 2: _dms(lat), 3: "E", 4: _dms(lon)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes(), quality=90)
+    return out.getvalue()
+
+
+def write_jpeg(path: Path, **kwargs) -> Path:
+    path.write_bytes(jpeg_bytes(**kwargs))
+    return path
+
+
+def last_code(phone: str) -> str:
+    text = Delivery.objects.filter(phone=phone, key__startswith="otp:").order_by("-at", "-pk")[0].text
+    return re.search(r"\d{6}", text).group(0)
+
+
+def resolved_case(city, reporter=None, anonymous=False):
+    """A case reported with a photo, accepted and resolved with an after-photo."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from linge.cases import workflow
+    from linge.cases.photos import store_photo
+
+    photo = store_photo(SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg"))
+    done = workflow.submit(reporter or city["resident"], category=city.category, grid=city.grid,
+                           description="垃圾桶满了 <script>alert(1)</script>", photos=[photo], anonymous=anonymous)
+    case = done.case
+    workflow.accept(case, city["full_time"])
+    after = store_photo(SimpleUploadedFile("b.jpg", jpeg_bytes(color="green"), "image/jpeg"))
+    workflow.resolve(case, city["full_time"], note="已清运", after_photos=[after])
+    return done

@@ -1,0 +1,63 @@
+"""GET /g/<code>?s=<signature>: the grid page the QR code opens."""
+
+from __future__ import annotations
+
+import pytest
+
+from linge.cases import workflow
+from linge.cases.models import Attachment, Case
+from linge.resident.qr import grid_qr_path, grid_qr_url, grid_signature
+from tests.resident.conftest import stored_files
+
+pytestmark = pytest.mark.django_db
+
+
+def test_grid_page_shows_team_and_cases(client, city) -> None:
+    workflow.submit(city["resident"], category=city.category, grid=city.grid,
+                    description="13900000001 家门口垃圾没人清")
+    response = client.get(grid_qr_path(city.grid.code))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "上墩村第1网格" in page and "上墩村" in page
+    assert "李专职" in page and "专职网格员" in page and "13800000001" in page
+    assert "暴露垃圾" in page and "待受理" in page
+    # No personal data of residents: neither the description nor the reporter.
+    assert "家门口" not in page and "13900000001" not in page
+    assert 'id="report"' in page and f"g={city.grid.code}" in page
+
+
+def test_qr_url_uses_the_public_address(settings, city) -> None:
+    settings.LINGE_PUBLIC_URL = "https://linge.example.cn/"
+    url = grid_qr_url(city.grid.code)
+    assert url == f"https://linge.example.cn/g/{city.grid.code}?s={grid_signature(city.grid.code)}"
+
+
+@pytest.mark.parametrize("how", ["forged", "missing", "other_grid", "mistyped", "not_a_grid"])
+def test_bad_qr_codes_get_a_clear_404(client, city, media, how) -> None:
+    code, signature = city.grid.code, grid_signature(city.grid.code)
+    if how == "forged":
+        signature = signature[:-2] + ("AA" if not signature.endswith("AA") else "BB")
+    elif how == "missing":
+        signature = ""
+    elif how == "other_grid":
+        code = city.neighbour_grid.code
+    elif how == "mistyped":
+        code = code[:-1] + "9"
+    else:
+        code, signature = city.village.code, grid_signature(city.village.code)
+    before = (Case.objects.count(), Attachment.objects.count(), stored_files(media))
+    response = client.get(f"/g/{code}?s={signature}")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "二维码无效" in page and "没有通过校验" in page
+    assert "上墩村第1网格" not in page and "上墩村第2网格" not in page
+    # The report page opened next knows no grid from it, and nothing was stored.
+    report = client.get(f"/report?g={code}&s={signature}").content.decode()
+    assert "<path " not in report and 'name="grid" id="grid" value=""' in report
+    assert (Case.objects.count(), Attachment.objects.count(), stored_files(media)) == before
+
+
+def test_garbage_in_the_path_is_escaped(client, city) -> None:
+    response = client.get("/g/<script>alert(1)</script>?s=x")
+    assert response.status_code == 404
+    assert "<script>alert" not in response.content.decode()

@@ -1,0 +1,108 @@
+"""cases.photos: decoded by Pillow, limited, cleaned of metadata, turned upright, stored."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from linge.cases.photos import PhotoRejected, prepare_photo, store_photo
+from linge.cases.workflow import Photo
+from tests.resident.conftest import jpeg_bytes, stored_files
+
+
+def upload(data: bytes, name: str = "p.jpg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, "image/jpeg")
+
+
+def test_store_photo_cleans_and_stores(media) -> None:
+    started = time.perf_counter()
+    photo = store_photo(upload(jpeg_bytes(4000, 3000)))
+    elapsed = time.perf_counter() - started
+    assert isinstance(photo, Photo)
+    assert photo.path.startswith("cases/") and photo.path.endswith(".jpg")
+    assert "/thumbs/" in photo.thumbnail
+    assert (photo.width, photo.height) == (2048, 1536)
+    with default_storage.open(photo.path) as f:
+        stored = Image.open(f)
+        stored.load()
+        assert stored.format == "JPEG"
+        assert not stored.getexif() and "exif" not in stored.info and "icc_profile" not in stored.info
+    with default_storage.open(photo.thumbnail) as f:
+        assert max(Image.open(f).size) == 320
+    assert len(stored_files(media)) == 2
+    assert elapsed < 5, f"a 12 MP photo took {elapsed:.2f} s"
+
+
+def test_gps_is_read_before_the_metadata_goes() -> None:
+    prepared = prepare_photo(upload(jpeg_bytes(gps=(121.305, 28.305))))
+    lon, lat = prepared.gps
+    assert abs(lon - 121.305) < 1e-5 and abs(lat - 28.305) < 1e-5
+    assert prepare_photo(upload(jpeg_bytes(gps=None))).gps is None
+
+
+def test_orientation_is_applied() -> None:
+    # Orientation 6: the camera was turned; the stored photo stands upright (portrait).
+    prepared = prepare_photo(upload(jpeg_bytes(800, 600, orientation=6)))
+    assert (prepared.width, prepared.height) == (600, 800)
+
+
+def test_png_with_transparency_becomes_jpeg(media) -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (50, 40), (255, 0, 0, 0)).save(out, "PNG")
+    photo = store_photo(upload(out.getvalue(), "p.png"))
+    with default_storage.open(photo.path) as f:
+        assert Image.open(f).format == "JPEG"
+
+
+def test_heic_is_accepted() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    out = io.BytesIO()
+    try:
+        Image.new("RGB", (64, 48), "green").save(out, "HEIF")
+    except Exception as error:  # no HEVC encoder in this build
+        pytest.skip(f"cannot write HEIC here: {error}")
+    assert pillow_heif is not None
+    prepared = prepare_photo(upload(out.getvalue(), "IMG_0001.HEIC"))
+    assert (prepared.width, prepared.height) == (64, 48)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "空的"),
+        (jpeg_bytes()[:400], "损坏"),  # a truncated JPEG
+        (b"hello, I am a text file", "不是可识别的图片"),
+    ],
+)
+def test_not_images_are_refused(data: bytes, message: str, media) -> None:
+    with pytest.raises(PhotoRejected, match=message):
+        store_photo(upload(data))
+    assert stored_files(media) == []
+
+
+def test_too_many_bytes(settings, media) -> None:
+    settings.LINGE_PHOTO_MAX_BYTES = 1000
+    with pytest.raises(PhotoRejected, match="照片太大"):
+        store_photo(upload(jpeg_bytes()))
+    assert stored_files(media) == []
+
+
+def test_too_many_pixels(settings, media) -> None:
+    settings.LINGE_PHOTO_MAX_PIXELS = 100 * 100
+    with pytest.raises(PhotoRejected, match="像素过多"):
+        store_photo(upload(jpeg_bytes(200, 200)))
+    assert stored_files(media) == []
+
+
+def test_decompression_bomb(media) -> None:
+    out = io.BytesIO()
+    Image.new("1", (30_000, 30_000)).save(out, "PNG")  # 900 MP in about 100 KB
+    assert len(out.getvalue()) < 200_000
+    with pytest.raises(PhotoRejected, match="像素过多"):
+        store_photo(upload(out.getvalue(), "bomb.png"))
+    assert stored_files(media) == []
