@@ -126,6 +126,7 @@ def perform(city: City, case: Case, action: str, actor: Actor) -> None:
         "rate": lambda: w.rate(case, actor, rating="basic", now=LATER),
         "reopen": lambda: w.reopen(case, actor, comment="没有处理", now=LATER),
         "auto_close": lambda: w.auto_close(case, actor, now=LATER),
+        "flag_overdue": lambda: w.flag_overdue(case, actor, now=LATER),
     }
     assert set(calls) == set(ACTIONS) - {"submit"}, "every action in the table is exercised"
     calls[action]()

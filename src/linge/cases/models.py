@@ -154,6 +154,8 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("上报时间"), db_index=True)
     accept_due = models.DateTimeField(_("受理期限"), null=True, blank=True)
     resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
+    # 上级交办: the date a higher level set; both deadlines are capped by it.
+    required_by = models.DateTimeField(_("交办期限"), null=True, blank=True)
     # Total time allowed (seconds on the deadline's own clock), for the traffic light.
     accept_budget = models.PositiveIntegerField(default=0)
     resolve_budget = models.PositiveIntegerField(default=0)

@@ -56,6 +56,10 @@ def _system_escalate_guard(case: Case, caps: set[C]) -> str | None:
     return None
 
 
+def _not_yet_flagged(case: Case, caps: set[C]) -> str | None:
+    return str(_("案件已标记超期")) if case.overdue else None
+
+
 def _extension_asked(case: Case, caps: set[C]) -> str | None:
     return None if case.extension_requested else str(_("没有待审批的延时申请"))
 
@@ -128,6 +132,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     (State.RESOLVED, "rate"): Rule(State.CLOSED, _who(C.REPORTER)),
     (State.RESOLVED, "reopen"): Rule(REWORK, _who(C.REPORTER)),
     (State.RESOLVED, "auto_close"): Rule(State.CLOSED, _who(C.SYSTEM)),
+    # The worker's deadline sweep marks an open case overdue (a case write, so an event).
+    **{
+        (state, "flag_overdue"): Rule(STAY, _who(C.SYSTEM), guard=_not_yet_flagged, public=False)
+        for state in (State.SUBMITTED, State.ACCEPTED, State.ESCALATED, State.DISPATCHED,
+                      State.VERIFYING)
+    },
 }
 
 ACTIONS: list[str] = sorted({action for _state, action in TABLE})
@@ -155,6 +165,7 @@ ACTION_LABELS: dict[str, str] = {
     "rate": _("评价"),
     "reopen": _("返工"),
     "auto_close": _("逾期未评价自动结案"),
+    "flag_overdue": _("标记超期"),
 }
 
 

@@ -152,16 +152,27 @@ def _deadline(amount, unit: str, start: datetime) -> tuple[datetime | None, int]
 
 def _set_accept_deadline(case: Case, start: datetime) -> None:
     category = case.category
-    case.accept_due, case.accept_budget = _deadline(
+    case.accept_due, case.accept_budget = _capped(case, *_deadline(
         category.accept_within, category.accept_unit, start
-    )
+    ), category.accept_unit, start)
 
 
 def _set_resolve_deadline(case: Case, start: datetime) -> None:
     category = case.category
-    case.resolve_due, case.resolve_budget = _deadline(
+    case.resolve_due, case.resolve_budget = _capped(case, *_deadline(
         category.resolve_within, category.resolve_unit, start
-    )
+    ), category.resolve_unit, start)
+
+
+def _capped(
+    case: Case, due: datetime | None, budget: int, unit: str, start: datetime
+) -> tuple[datetime | None, int]:
+    """A case handed down with a date (上级交办) is due by that date at the latest."""
+    limit = case.required_by
+    if limit is None or (due is not None and due <= limit):
+        return due, budget
+    clock = _clock(unit) if unit else deadlines.WALL
+    return limit, max(deadlines.calendar().between(start, limit, clock), 0)
 
 
 def _clock(unit: str) -> str:
@@ -218,8 +229,12 @@ def submit(
     photos: Sequence[Photo] = (),
     now: datetime | None = None,
     store: Store | None = None,
+    required_by: datetime | None = None,
 ) -> Submitted:
-    """Register a new case, or return the one this submit key already made."""
+    """Register a new case, or return the one this submit key already made.
+
+    `required_by`: the date a higher level hands the case down with (source 上级交办);
+    the accept and resolve deadlines never fall after it."""
     actor = as_actor(who)
     store = store or Store()
     now = _now(now)
@@ -235,6 +250,8 @@ def submit(
         raise WorkflowError(NEW, "submit", _("未知的来源"))
     if source in STAFF_SOURCES and not _is_staff(actor):
         raise WorkflowError(NEW, "submit", _("只有工作人员可以登记巡查或走访发现的问题"))
+    if required_by is not None and (source != Source.HIGHER or required_by <= now):
+        raise WorkflowError(NEW, "submit", _("只有上级交办可以指定办结期限，且期限须晚于现在"))
     area = _grid_area(grid, NEW)
     village_id = store.parent_id(area.pk)
     reporter = None if anonymous or actor.user is None or not actor.user.is_resident else actor.user
@@ -242,7 +259,7 @@ def submit(
     try:
         return _create(
             store, actor, leaf, area, village_id, description, source, lon, lat, address,
-            reporter, reporter_phone, code, submit_key, photos, now,
+            reporter, reporter_phone, code, submit_key, photos, now, required_by=required_by,
         )
     except IntegrityError:
         # A concurrent retry with the same key won the race: that case is the answer.
@@ -256,7 +273,7 @@ def _create(
     store: Store, actor: Actor, leaf: Category, area: Area, village_id: int, description: str,
     source: str, lon: float | None, lat: float | None, address: str, reporter: User | None,
     reporter_phone: str, code: str, submit_key: str | None, photos: Sequence[Photo],
-    now: datetime,
+    now: datetime, required_by: datetime | None = None,
 ) -> Submitted:
     with store.atomic():
         case = Case(
@@ -268,14 +285,15 @@ def _create(
             submit_key=submit_key or None, lon=lon, lat=lat, address=address[:200],
             grid=area, village_id=village_id, town_id=store.parent_id(village_id),
             owner_unit_id=store.unit_id(area.pk, UnitKind.GRID_TEAM),
-            state=State.SUBMITTED, created_at=now, updated_at=now,
+            state=State.SUBMITTED, created_at=now, updated_at=now, required_by=required_by,
         )
         _set_accept_deadline(case, now)
         store.create(case)
         _attach(store, case, photos, AttachmentKind.BEFORE, actor, now)
         _record(
             store, case, actor, "submit", NEW, State.SUBMITTED,
-            {"source": source, "category": leaf.code, "photos": len(photos)}, True, now,
+            {"source": source, "category": leaf.code, "photos": len(photos),
+             **({"required_by": required_by.isoformat()} if required_by else {})}, True, now,
         )
     return Submitted(case, created=True, tracking_code=code)
 
@@ -632,6 +650,22 @@ def auto_close(case: Case, who: Actor, *, now=None, store=None) -> Case:
 
     return _move(case, who, "auto_close", now=now, store=store, check=check, apply=apply,
                  data={"days": days})
+
+
+def flag_overdue(case: Case, who: Actor, *, now=None, store=None) -> Case:
+    """Mark an open case overdue once its current deadline has passed (the worker's sweep)."""
+
+    def check(c: Case, actor: Actor) -> None:
+        due = c.accept_due if c.state == State.SUBMITTED else c.resolve_due
+        if due is None or _now(now) <= due:
+            raise WorkflowError(c.state, "flag_overdue", _("案件尚未超期"))
+
+    def apply(c: Case, at: datetime) -> None:
+        c.overdue = True
+
+    stage = "accept" if case.state == State.SUBMITTED else "resolve"
+    return _move(case, who, "flag_overdue", now=now, store=store, check=check, apply=apply,
+                 data={"stage": stage})
 
 
 def allowed_actions(case: Case, who: Actor | User | None) -> list[str]:

@@ -37,6 +37,11 @@ class Outbox(models.Model):
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # A worker claims a row by writing its token and a lease; a killed worker's lease
+    # runs out and another takes the row over (the sender's key prevents a second send).
+    claim_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("通知")
@@ -65,3 +70,49 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.phone}"
+
+
+class Reminder(models.Model):
+    """A deadline reminder already queued: one per (case, deadline, level), whoever sweeps."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=8)  # accept / resolve
+    due = models.DateTimeField()
+    level = models.CharField(max_length=8)  # yellow / red
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("时限提醒")
+        verbose_name_plural = _("时限提醒")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "stage", "due", "level"],
+                                    name="one_reminder_per_deadline_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage} {self.level}"
+
+
+class WorkerRun(models.Model):
+    """One pass of `linge worker`: what it did, for the record and for monitoring."""
+
+    pid = models.PositiveIntegerField()
+    host = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    sent = models.PositiveIntegerField(_("已发送"), default=0)
+    retried = models.PositiveIntegerField(_("待重试"), default=0)
+    failed = models.PositiveIntegerField(_("发送失败"), default=0)
+    warned = models.PositiveIntegerField(_("临期提醒"), default=0)
+    flagged = models.PositiveIntegerField(_("标记超期"), default=0)
+    escalated = models.PositiveIntegerField(_("自动上报"), default=0)
+    closed = models.PositiveIntegerField(_("自动结案"), default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务记录")
+        verbose_name_plural = _("后台任务记录")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} pid {self.pid}"

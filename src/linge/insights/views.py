@@ -1,0 +1,95 @@
+"""热点难点 pages under /work/hot/: clusters, and the deliberation agenda of a village."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from linge.areas.models import Area, Level
+from linge.cases.models import Category
+from linge.insights.hot import clusters
+from linge.insights.models import Deliberation
+from linge.people.scope import roles_of, visible_cases
+from linge.workbench.views import staff_required
+
+
+class AgendaForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("议题"), max_length=100)
+    meeting_on = forms.DateField(label=gettext_lazy("恳谈日期"),
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    village = forms.IntegerField(widget=forms.HiddenInput)
+    category = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    keywords = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
+    numbers = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.CharField(label=gettext_lazy("恳谈结果"), max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 4}))
+
+
+@staff_required
+def hot(request: HttpRequest) -> HttpResponse:
+    try:
+        days = max(7, min(int(request.GET.get("days", 180)), 730))
+    except ValueError:
+        days = 180
+    found = clusters(visible_cases(request.user), since=timezone.now() - timedelta(days=days))
+    roles = roles_of(request.user)
+    agenda = Deliberation.objects.filter(village_id__in=roles.villages).select_related(
+        "village", "category")[:50]
+    return render(request, "insights/hot.html", {
+        "clusters": found[:50], "days": days, "my_villages": roles.villages,
+        "agenda": agenda, "form": AgendaForm(),
+    })
+
+
+@staff_required
+def add_to_agenda(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        raise Http404()
+    form = AgendaForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写议题和恳谈日期"))
+        return redirect("workbench:hot")
+    data = form.cleaned_data
+    if data["village"] not in roles_of(request.user).villages:
+        raise PermissionDenied(_("只有本村社干部可以安排民主恳谈"))
+    village = Area.objects.filter(pk=data["village"], level=Level.VILLAGE).first()
+    if village is None:
+        raise Http404()
+    visible = set(visible_cases(request.user).filter(
+        number__in=data["numbers"].split(",")).values_list("number", flat=True))
+    now = timezone.now()
+    Deliberation.objects.create(
+        village=village, title=data["title"], meeting_on=data["meeting_on"],
+        category=Category.objects.filter(pk=data.get("category")).first(),
+        keywords=data.get("keywords", "")[:100], case_numbers=sorted(visible),
+        created_by=request.user, created_at=now, updated_at=now,
+    )
+    messages.success(request, _("已列入民主恳谈议题"))
+    return redirect("workbench:hot")
+
+
+@staff_required
+def deliberation(request: HttpRequest, pk: int) -> HttpResponse:
+    item = Deliberation.objects.filter(pk=pk).select_related("village").first()
+    roles = roles_of(request.user)
+    if item is None or item.village_id not in roles.villages:
+        raise Http404()
+    form = OutcomeForm(request.POST or None, initial={"outcome": item.outcome})
+    if request.method == "POST" and form.is_valid():
+        item.outcome = form.cleaned_data["outcome"]
+        item.updated_at = timezone.now()
+        item.save(update_fields=["outcome", "updated_at"])
+        messages.success(request, _("恳谈结果已保存"))
+        return redirect("workbench:hot")
+    return render(request, "insights/deliberation.html", {"item": item, "form": form})

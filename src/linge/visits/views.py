@@ -1,0 +1,148 @@
+"""Household register and visit log pages, under /work/visits/."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from linge.cases import workflow
+from linge.cases.models import Category, Source
+from linge.visits import households as H
+from linge.visits.models import KNOWN_TAGS, Household, Visit
+from linge.workbench.views import staff_required
+
+
+def _grid(user, grid_id: int):
+    grid = H.grids_visible(user).filter(pk=grid_id).first()
+    if grid is None:
+        raise Http404(_("网格不存在或无权查看"))
+    return grid
+
+
+@staff_required
+def overview(request: HttpRequest) -> HttpResponse:
+    try:
+        days = max(1, min(int(request.GET.get("days", 90)), 3660))
+    except ValueError:
+        days = 90
+    rows = H.coverage(H.grids_visible(request.user), days=days)
+    return render(request, "visits/overview.html", {"rows": rows, "days": days})
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("住户名册（CSV）"))
+
+
+@staff_required
+def grid_page(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = _grid(request.user, grid_id)
+    problems: list[str] = []
+    if request.method == "POST":
+        if not H.may_import(request.user, grid):
+            raise PermissionDenied(_("您不能导入该网格的住户名册"))
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > 5 * 1024 * 1024:
+                problems = [_("文件不能超过 5 MB")]
+            else:
+                try:
+                    created, updated = H.import_csv(grid, upload.read())
+                except H.ImportRefused as refused:
+                    problems = refused.problems
+                else:
+                    messages.success(request, _("已导入：新增 %(c)s 户，更新 %(u)s 户") % {
+                        "c": created, "u": updated})
+                    return redirect("workbench:visits_grid", grid_id=grid.pk)
+    tag = request.GET.get("tag", "")
+    # A grid holds a few hundred households: the tag filter runs in Python, the same on
+    # SQLite and PostgreSQL (JSON containment differs between them).
+    households = [h for h in Household.objects.filter(grid=grid).order_by("address")[:5000]
+                  if not tag or tag in h.tags]
+    last = dict(Visit.objects.filter(grid=grid).values("household_id")
+                .annotate(last=Max("at")).values_list("household_id", "last"))
+    rows = [(h, last.get(h.pk)) for h in households]
+    return render(request, "visits/grid.html", {
+        "grid": grid, "rows": rows, "tags": KNOWN_TAGS, "tag": tag, "problems": problems,
+        "may_import": H.may_import(request.user, grid), "coverage": H.coverage(
+            H.grids_visible(request.user).filter(pk=grid.pk))[0],
+        "form": ImportForm(),
+    })
+
+
+class VisitForm(forms.Form):
+    note = forms.CharField(label=gettext_lazy("走访情况"), max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up_on = forms.DateField(label=gettext_lazy("回访日期（选填）"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    found_problem = forms.BooleanField(label=gettext_lazy("发现问题，登记为案件"), required=False)
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("问题分类"), required=False,
+        queryset=Category.objects.filter(active=True, parent__isnull=False).order_by("code"))
+    problem = forms.CharField(label=gettext_lazy("问题描述"), required=False,
+                              max_length=workflow.MAX_DESCRIPTION,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_follow_up_on(self) -> date | None:
+        value = self.cleaned_data.get("follow_up_on")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError(_("回访日期不能早于今天"))
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("found_problem") and not (data.get("category") and data.get("problem")):
+            raise forms.ValidationError(_("登记问题时请选择分类并填写问题描述"))
+        return data
+
+
+@staff_required
+def household_page(request: HttpRequest, pk: int) -> HttpResponse:
+    household = Household.objects.select_related("grid").filter(pk=pk).first()
+    if household is None or not H.grids_visible(request.user).filter(
+            pk=household.grid_id).exists():
+        raise Http404(_("住户不存在或无权查看"))
+    may = H.may_visit(request.user, household.grid)
+    form = VisitForm(request.POST or None)
+    if request.method == "POST":
+        if not may:
+            raise PermissionDenied(_("只有本网格的网格员可以登记走访"))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    case = None
+                    if data["found_problem"]:
+                        case = workflow.submit(
+                            request.user, category=data["category"],
+                            description=data["problem"], grid=household.grid,
+                            source=Source.VISIT, address=household.address,
+                        ).case
+                    Visit.objects.create(
+                        household=household, grid=household.grid, visitor=request.user,
+                        at=timezone.now(), note=data["note"],
+                        follow_up_on=data["follow_up_on"], case=case,
+                    )
+            except workflow.WorkflowError as error:
+                messages.error(request, str(error))
+            else:
+                if case is not None:
+                    messages.success(request, _("走访已登记，发现的问题编号 %(n)s") % {
+                        "n": case.number})
+                else:
+                    messages.success(request, _("走访已登记"))
+                return redirect("workbench:visits_household", pk=household.pk)
+    visits = household.visits.select_related("visitor", "case").order_by("-at")
+    return render(request, "visits/household.html", {
+        "household": household, "visits": visits, "form": form, "may_visit": may,
+    })

@@ -1,0 +1,24 @@
+// Linge workbench: live countdowns, select-all for bulk actions. No libraries.
+(function () {
+  "use strict";
+  function span(seconds) {
+    var late = seconds < 0, s = Math.abs(seconds);
+    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    var text = d ? d + "天" + h + "小时" : (h ? h + "小时" + m + "分" : m + "分钟");
+    return (late ? "超期 " : "剩余 ") + text;
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due"));
+      if (!isNaN(due)) { el.textContent = span(Math.round((due - now) / 1000)); }
+    });
+  }
+  setInterval(tick, 30000);
+  var all = document.getElementById("select-all");
+  if (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll("input[name=numbers]").forEach(function (box) { box.checked = all.checked; });
+    });
+  }
+})();

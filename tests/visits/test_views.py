@@ -1,0 +1,68 @@
+"""/work/visits/: register per grid, visit log, a visit that finds a case, coverage."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from linge.cases.models import Case, Source
+from linge.visits import households
+from linge.visits.models import Household, Visit
+from tests.conftest import City
+from tests.visits.test_import import GOOD
+
+
+def test_import_through_the_page(client: Client, city: City) -> None:
+    client.force_login(city["full_time"])
+    url = f"/work/visits/grid/{city.grid.pk}/"
+    bad = SimpleUploadedFile("h.csv", "地址,户主\n,张三\n".encode())
+    response = client.post(url, {"file": bad})
+    assert response.status_code == 200 and "第 2 行" in response.content.decode()
+    assert not Household.objects.exists()
+    response = client.post(url, {"file": SimpleUploadedFile("h.csv", GOOD.encode())})
+    assert response.status_code == 302 and Household.objects.count() == 2
+    page = client.get(url + "?tag=独居老人").content.decode()
+    assert "上墩村1号" in page and "上墩村2号" not in page
+    # A part-time worker reads the register but may not import; another grid sees nothing.
+    client.force_login(city["part_time"])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"file": SimpleUploadedFile("h.csv", GOOD.encode())}
+                       ).status_code == 403
+    client.force_login(city["neighbour_worker"])
+    assert client.get(url).status_code == 404
+
+
+def test_visit_log_and_a_visit_that_finds_a_case(client: Client, city: City) -> None:
+    households.import_csv(city.grid, GOOD.encode())
+    house = Household.objects.get(address="上墩村1号")
+    client.force_login(city["part_time"])
+    url = f"/work/visits/household/{house.pk}/"
+    assert client.post(url, {"note": "老人身体健康，冬季取暖正常"}).status_code == 302
+    response = client.post(url, {"note": "屋顶漏雨", "found_problem": "on",
+                                 "category": city.plain.pk, "problem": "屋顶瓦片破损漏雨"})
+    assert response.status_code == 302
+    visit = Visit.objects.get(note="屋顶漏雨")
+    case = Case.objects.get()
+    assert visit.case == case and case.source == Source.VISIT and case.address == "上墩村1号"
+    assert client.get(url).content.decode().count("发现的问题") >= 1
+    # Asking for a case without a category is refused, and nothing is saved.
+    client.post(url, {"note": "x", "found_problem": "on"})
+    assert Visit.objects.count() == 2 and Case.objects.count() == 1
+    client.force_login(city["dispatcher"])  # reads, may not log visits
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"note": "y"}).status_code == 403
+
+
+def test_coverage_per_grid(client: Client, city: City) -> None:
+    households.import_csv(city.grid, GOOD.encode())
+    house = Household.objects.first()
+    client.force_login(city["full_time"])
+    client.post(f"/work/visits/household/{house.pk}/", {"note": "走访"})
+    client.post(f"/work/visits/household/{house.pk}/", {"note": "再访"})
+    client.force_login(city["village_staff"])
+    response = client.get("/work/visits/")
+    rows = {r.grid.pk: r for r in response.context["rows"]}
+    assert rows[city.grid.pk].households == 2 and rows[city.grid.pk].visited == 1
+    assert rows[city.grid.pk].rate == 0.5 and rows[city.grid.pk].visits == 2
+    assert city.other_town_grid.pk not in rows
+    assert "50%" in response.content.decode()

@@ -1,0 +1,50 @@
+"""Chromium on the register, hot issues and a desktop-sized inbox: screenshots for the guides."""
+
+from __future__ import annotations
+
+import pytest
+
+from linge.visits import households
+from linge.visits.models import Household, Visit
+from tests.browser import screenshot
+from tests.conftest import City
+from tests.visits.test_import import GOOD
+from tests.workbench.test_browser_chains import staff_page
+from tests.workbench.test_hot import make_hotspot
+
+pytestmark = pytest.mark.browser
+
+
+def test_visit_that_finds_a_case(live_server, browser, city: City) -> None:
+    households.import_csv(city.grid, GOOD.encode())
+    house = Household.objects.get(address="上墩村1号")
+    ctx, page = staff_page(browser, live_server, "part_time")
+    page.goto(f"{live_server.url}/work/visits/grid/{city.grid.pk}/")
+    assert "上墩村2号" in page.inner_text("main")
+    screenshot(page, "workbench-visits-grid")
+    page.goto(f"{live_server.url}/work/visits/household/{house.pk}/")
+    page.fill("#id_note", "老人独居，屋顶漏雨")
+    page.check("#id_found_problem")
+    page.select_option("#id_category", label="0104 乱堆物堆料")
+    page.fill("#id_problem", "院内杂物堆积，存在火灾隐患")
+    page.click("form.card button[type=submit]")
+    page.wait_for_load_state()
+    assert "发现的问题编号" in page.inner_text(".msg.success")
+    screenshot(page, "workbench-visit-logged")
+    assert Visit.objects.get().case is not None
+    ctx.close()
+
+
+def test_hot_issues_and_desktop_inbox(live_server, browser, city: City) -> None:
+    make_hotspot(city)
+    ctx, page = staff_page(browser, live_server, "village_staff")
+    page.goto(f"{live_server.url}/work/hot/")
+    assert "露天焚烧" in page.inner_text("#clusters")
+    screenshot(page, "workbench-hot")
+    ctx.close()
+    ctx, page = staff_page(browser, live_server, "leader")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/work/?tab=overdue")
+    assert page.locator("ul.cases li").count() >= 1
+    screenshot(page, "workbench-inbox-leader-desktop")
+    ctx.close()

@@ -1,0 +1,67 @@
+"""/work/case/<number>/: timeline, photos, map, reporter, supporters, allowed actions."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from linge.cases import workflow
+from tests.conftest import City
+from tests.workbench.conftest import login, report
+
+
+def test_case_page_shows_the_whole_case(client: Client, city: City) -> None:
+    case = report(city)
+    workflow.add_support(case, city["other_resident"])
+    workflow.accept(case, city["full_time"], note="马上处理")
+    login(client, city["full_time"])
+    response = client.get(f"/work/case/{case.number}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert case.description in body and "上墩村12号" in body
+    assert [e.action for e in response.context["events"]] == ["submit", "add_support", "accept"]
+    assert "马上处理" in body
+    # The grid member handles the case: the full phone numbers.
+    assert "13900000001" in body and "13900000002" in body
+    assert response.context["map"]["pin"] is not None and "<polygon" in body
+    assert [a["action"] for a in response.context["actions"]] == workflow.allowed_actions(
+        case, city["full_time"])
+
+
+def test_phone_is_masked_for_who_does_not_handle(client: Client, city: City) -> None:
+    case = report(city)
+    login(client, city["leader"])
+    body = client.get(f"/work/case/{case.number}/").content.decode()
+    assert "13900000001" not in body and "139****0001" in body
+    login(client, city["grid_guide"])
+    body = client.get(f"/work/case/{case.number}/").content.decode()
+    assert "13900000001" not in body and "139****0001" in body
+    assert "您当前无需办理此案件" in body
+
+
+def test_actions_are_exactly_the_allowed_ones(client: Client, city: City) -> None:
+    case = report(city)
+    for name in ("full_time", "part_time", "village_staff", "dispatcher", "leader", "admin"):
+        client.force_login(city[name])
+        response = client.get(f"/work/case/{case.number}/")
+        shown = [a["action"] for a in response.context["actions"]]
+        assert shown == workflow.allowed_actions(case, city[name]), name
+        for action in shown:
+            assert f"/work/case/{case.number}/do/{action}/" in response.content.decode()
+
+
+def test_supervised_case_carries_the_mark(client: Client, city: City) -> None:
+    case = report(city)
+    login(client, city["leader"])
+    response = client.post(f"/work/case/{case.number}/do/supervise/", {"note": "请加快"})
+    assert response.status_code == 302
+    login(client, city["full_time"])
+    assert 'id="supervised"' in client.get(f"/work/case/{case.number}/").content.decode()
+    inbox = client.get("/work/?tab=submitted").content.decode()
+    assert "badge du" in inbox
+
+
+def test_case_of_another_grid_is_404(client: Client, city: City) -> None:
+    case = report(city)
+    login(client, city["neighbour_worker"])
+    assert client.get(f"/work/case/{case.number}/").status_code == 404
+    assert client.get("/work/case/20990101-000001/").status_code == 404

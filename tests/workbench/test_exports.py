@@ -1,0 +1,40 @@
+"""/work/export.csv and /work/export.xlsx: the list with its filters, phones masked."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.test import Client
+from openpyxl import load_workbook
+
+from tests.conftest import City
+from tests.workbench.conftest import login, report
+
+
+def test_csv_export_with_filters_masks_phones(client: Client, city: City) -> None:
+    a = report(city, text="垃圾桶满溢")
+    report(city, text="楼道堆物")
+    report(city, grid=city.other_town_grid, text="垃圾 别处")
+    login(client, city["full_time"])
+    response = client.get("/work/export.csv?tab=submitted&q=垃圾")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "编号" and len(rows) == 2 and rows[1][0] == a.number
+    assert "13900000001" not in text and "139****0001" in text
+
+
+def test_xlsx_export(client: Client, city: City) -> None:
+    report(city)
+    login(client, city["village_staff"])
+    response = client.get("/work/export.xlsx?tab=submitted")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.values)
+    assert values[0][0] == "编号" and len(values) == 2
+    assert "139****0001" in values[1]
+
+
+def test_export_needs_login(client: Client, city: City) -> None:
+    assert client.get("/work/export.csv").status_code == 302
