@@ -61,3 +61,25 @@ def test_garbage_in_the_path_is_escaped(client, city) -> None:
     response = client.get("/g/<script>alert(1)</script>?s=x")
     assert response.status_code == 404
     assert "<script>alert" not in response.content.decode()
+
+
+def test_grid_page_shows_the_villages_deliberations(client, city) -> None:
+    from datetime import date
+
+    from django.utils import timezone
+
+    from linge.insights.models import Deliberation
+
+    now = timezone.now()
+    Deliberation.objects.create(
+        village=city.village, title="村口垃圾清运点<script>", category=city.category,
+        meeting_on=date(2026, 11, 20), outcome="增设两个垃圾桶，每日清运两次",
+        created_by=city["village_staff"], created_at=now, updated_at=now,
+    )
+    Deliberation.objects.create(
+        village=city.other_village, title="别村的议题", meeting_on=date(2026, 11, 21),
+        created_by=city["village_staff"], created_at=now, updated_at=now,
+    )
+    page = client.get(grid_qr_path(city.grid.code)).content.decode()
+    assert "民主恳谈" in page and "增设两个垃圾桶" in page and "2026-11-20" in page
+    assert "村口垃圾清运点&lt;script&gt;" in page and "别村的议题" not in page

@@ -44,6 +44,7 @@ from linge.cases.models import (
 from linge.cases.nearby import nearby_open_cases
 from linge.cases.photos import PhotoRejected, delete_photo, prepare_photo, save_prepared
 from linge.cases.suggest import suggest
+from linge.insights.hot import deliberations_for_village
 from linge.notify.models import Channel, Outbox
 from linge.people.scope import Actor, access_case
 from linge.resident import otp
@@ -130,6 +131,7 @@ def grid(request: HttpRequest, code: str) -> HttpResponse:
     )
     return render(request, "resident/grid.html", {
         "grid": area, "village": area.parent, "team": team_of(area), "cases": cases,
+        "deliberations": deliberations_for_village(area.parent_id),
         "report_url": reverse("resident:report") + f"?g={area.code}&s={grid_signature(area.code)}",
     })
 
