@@ -83,3 +83,19 @@ def test_bad_phone_numbers(phone: str) -> None:
 def test_phone_is_normalised() -> None:
     assert otp.clean_phone("+86 139-1234-5678") == PHONE
     assert otp.mask_phone(PHONE) == "139****5678"
+
+
+def test_daily_cap_per_phone() -> None:
+    for _ in range(otp.MAX_CODES_PER_DAY):
+        otp.request_code("13900000009", None)
+        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+    with pytest.raises(otp.OtpError, match="上限"):
+        otp.request_code("13900000009", None)
+
+
+def test_gateway_down_is_a_clear_error_and_does_not_block(settings) -> None:
+    settings.LINGE_SMS_BACKEND = "http"
+    settings.LINGE_SMS_URL = "http://127.0.0.1:9/none"
+    with pytest.raises(otp.OtpError, match="短信发送失败"):
+        otp.request_code("13900000008", None)
+    assert not OneTimeCode.objects.exists()

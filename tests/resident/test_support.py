@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linge.cases import workflow
+from linge.resident.qr import grid_qr_path
 
 pytestmark = pytest.mark.django_db
 XSS = "<script>alert(1)</script>"
@@ -18,6 +19,7 @@ def test_support_endpoint(client, city) -> None:
     client.force_login(city["resident"])
     # Only a case the page showed as a nearby duplicate can be supported.
     assert client.post(f"/c/{case.number}/support").status_code == 404
+    client.get(grid_qr_path(city.grid.code))  # the resident scanned the grid's QR code
     client.get("/report/nearby", {"category": city.category.pk, "grid": city.grid.code})
     response = client.post(f"/c/{case.number}/support", HTTP_ACCEPT="application/json")
     assert response.json() == {"ok": True, "url": f"/c/{case.number}", "number": case.number}
@@ -26,3 +28,25 @@ def test_support_endpoint(client, city) -> None:
     again = client.post(f"/c/{case.number}/support", HTTP_ACCEPT="application/json")
     assert again.status_code == 400 and "附议过" in again.json()["error"]
     assert "又有一位群众反映了同一问题" in client.get(f"/c/{case.number}").content.decode()
+
+
+def test_a_supporter_follows_but_does_not_read_the_report(client, city, media) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from linge.cases.models import Attachment
+    from linge.cases.photos import store_photo
+    from tests.resident.conftest import jpeg_bytes
+
+    photo = store_photo(SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg"))
+    case = workflow.submit(city["other_resident"], category=city.category, grid=city.grid,
+                           description="垃圾，联系我 138 1234 5678", photos=[photo]).case
+    workflow.add_support(case, city["resident"])
+    client.force_login(city["resident"])
+    page = client.get(f"/c/{case.number}").content.decode()
+    assert case.number in page and "1234" not in page and "原反映人的描述和照片" in page
+    before = Attachment.objects.get(case=case)
+    assert client.get(f"/p/{before.pk}/f").status_code == 404
+    # The reporter still sees everything.
+    client.force_login(city["other_resident"])
+    assert "138 1234 5678" in client.get(f"/c/{case.number}").content.decode()
+    assert client.get(f"/p/{before.pk}/f").status_code == 200

@@ -19,13 +19,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linge.notify.senders import get_sender
+from linge.notify.senders import SendFailed, get_sender
 from linge.people.models import User
 from linge.resident.models import OneTimeCode
 
 VALID_FOR = timedelta(minutes=5)
 RESEND_AFTER = timedelta(minutes=1)
 MAX_TRIES = 5
+MAX_CODES_PER_DAY = 10  # per phone
+MAX_CODES_PER_IP_PER_DAY = 50
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
@@ -58,13 +60,23 @@ def request_code(phone: str, ip: str | None) -> OneTimeCode:
     recent = OneTimeCode.objects.filter(created_at__gt=now - RESEND_AFTER)
     if recent.filter(phone=phone).exists() or (ip and recent.filter(ip=ip).exists()):
         raise OtpError(_("验证码发送过于频繁，请一分钟后再试"))
+    # Without a daily cap, 5 guesses a minute add up, and a victim's phone gets flooded.
+    today = OneTimeCode.objects.filter(created_at__gt=now - timedelta(days=1))
+    if today.filter(phone=phone).count() >= MAX_CODES_PER_DAY or (
+        ip and today.filter(ip=ip).count() >= MAX_CODES_PER_IP_PER_DAY
+    ):
+        raise OtpError(_("今天获取验证码的次数已达上限，请明天再试"))
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = OneTimeCode.objects.create(
         phone=phone, ip=ip or None, code_hash=_hash(phone, code), created_at=now,
         expires_at=now + VALID_FOR,
     )
     text = _("【岭格】您的验证码是 %(code)s，5 分钟内有效。如非本人操作请忽略。") % {"code": code}
-    get_sender().send(phone, text, f"otp:{row.pk}")
+    try:
+        get_sender().send(phone, text, f"otp:{row.pk}")
+    except SendFailed:
+        row.delete()  # not sent: it must not block a retry for a minute
+        raise OtpError(_("短信发送失败，请稍后再试")) from None
     return row
 
 

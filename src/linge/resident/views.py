@@ -46,7 +46,7 @@ from linge.cases.photos import PhotoRejected, delete_photo, prepare_photo, save_
 from linge.cases.suggest import suggest
 from linge.insights.hot import deliberations_for_village
 from linge.notify.models import Channel, Outbox
-from linge.people.scope import Actor, access_case
+from linge.people.scope import Actor, Capacity, access_case, capacities
 from linge.resident import otp
 from linge.resident.present import outline, team_of, timeline
 from linge.resident.qr import check_signature, grid_signature
@@ -57,7 +57,6 @@ TRACKED = "linge_tracked"  # session: ids of cases opened by tracking code
 SHOW_CODE = "linge_show_code"  # session: {case id: tracking code}, shown once
 QR_GRID = "linge_qr_grid"  # session: the grid code of the last valid QR scanned
 SUPPORTABLE = "linge_supportable"  # session: ids of the cases shown as nearby duplicates
-LONG_NUMBER = re.compile(r"\d{7,}")
 PUBLIC_STATES_HIDDEN = (State.REJECTED, State.MERGED)
 
 
@@ -301,6 +300,21 @@ def suggest_json(request: HttpRequest) -> JsonResponse:
     ]})
 
 
+def _nearby_grid(request: HttpRequest) -> int | None:
+    """The grid to search when the phone gives no position: the one picked on the map,
+    but only within the village of a grid whose signed QR code this visitor scanned, so
+    nobody can list the open cases of arbitrary grids."""
+    scanned = request.session.get(QR_GRID)
+    if not scanned:
+        return None
+    home = Area.objects.filter(code=scanned, level=Level.GRID).first()
+    if home is None:
+        return None
+    picked = request.GET.get("grid") or scanned
+    grid = Area.objects.filter(code=picked, level=Level.GRID, parent_id=home.parent_id).first()
+    return (grid or home).pk
+
+
 @require_GET
 def nearby_json(request: HttpRequest) -> JsonResponse:
     try:
@@ -308,10 +322,7 @@ def nearby_json(request: HttpRequest) -> JsonResponse:
     except ValueError:
         return JsonResponse({"cases": []})
     lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
-    grid_id = None
-    code = request.GET.get("grid") or request.session.get(QR_GRID)
-    if code:
-        grid_id = Area.objects.filter(code=code, level=Level.GRID).values_list("pk", flat=True).first()
+    grid_id = _nearby_grid(request)
     found = nearby_open_cases(category, lon, lat, grid_id=grid_id)
     # 我也遇到 is offered only on cases this page was shown, so case numbers cannot be
     # walked to read other people's reports.
@@ -319,7 +330,6 @@ def nearby_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"cases": [
         {
             "number": c.number, "category": c.category.name,
-            "description": LONG_NUMBER.sub("***", c.description[:60]),
             "state": c.get_state_display(),
             "date": timezone.localtime(c.created_at).strftime("%m-%d"),
             "distance": round(d) if d is not None else None, "support": c.support_count,
@@ -445,9 +455,13 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         request.session[SHOW_CODE] = shown
     actor = _actor(request, case)
     can_rate = "rate" in workflow.allowed_actions(case, actor)
+    supporter_only = _supporter_only(actor, case)
     attachments = list(case.attachments.order_by("kind", "pk"))
+    if supporter_only:
+        attachments = [a for a in attachments if a.kind == AttachmentKind.AFTER]
     return render(request, "resident/case.html", {
         "case": case, "steps": timeline(case), "tracking_code": tracking_code,
+        "supporter_only": supporter_only,
         "can_rate": can_rate, "ratings": Rating.choices,
         "before": [a for a in attachments if a.kind == AttachmentKind.BEFORE],
         "after": [a for a in attachments if a.kind == AttachmentKind.AFTER],
@@ -455,6 +469,15 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "reopened": request.GET.get("reopened") == "1",
         "rated": request.GET.get("rated") == "1",
     })
+
+
+def _supporter_only(actor: Actor, case: Case) -> bool:
+    """A resident who sees the case only because they pressed 我也遇到: they follow its
+    progress, but the reporter's own words and photos are not theirs to read."""
+    user = actor.user
+    if user is None or not user.is_resident:
+        return False
+    return Capacity.REPORTER not in capacities(actor, case)
 
 
 @require_POST
@@ -474,7 +497,9 @@ def photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
     attachment = Attachment.objects.filter(pk=pk).select_related("case").first()
     if attachment is None:
         raise Http404(_("照片不存在"))
-    _case_for(request, attachment.case.number)  # 404 unless this visitor may see the case
+    case = _case_for(request, attachment.case.number)  # 404 unless this visitor may see it
+    if attachment.kind == AttachmentKind.BEFORE and _supporter_only(_actor(request, case), case):
+        raise Http404(_("照片不存在"))
     name = attachment.thumbnail.name if size == "t" and attachment.thumbnail else attachment.file.name
     try:
         handle = default_storage.open(name, "rb")

@@ -155,7 +155,7 @@
       list.forEach(function (c) {
         var li = document.createElement("li"), t = document.createElement("div");
         t.textContent = c.category + " · " + c.state + " · " + c.date + (c.distance !== null ? " · " + c.distance + "m" : "");
-        var d = document.createElement("div"); d.className = "desc muted"; d.textContent = c.description;
+        var d = document.createElement("div"); d.className = "desc muted"; d.textContent = me.tSupporters.replace("%s", c.support + 1);
         var b = document.createElement("button"); b.type = "button"; b.className = "btn support"; b.textContent = me.tSupport;
         b.onclick = function () { support(c.url); };
         li.appendChild(t); li.appendChild(d); li.appendChild(b); ul.appendChild(li);
