@@ -66,3 +66,27 @@ def test_coverage_per_grid(client: Client, city: City) -> None:
     assert rows[city.grid.pk].rate == 0.5 and rows[city.grid.pk].visits == 2
     assert city.other_town_grid.pk not in rows
     assert "50%" in response.content.decode()
+
+
+def test_a_double_tapped_visit_makes_one_visit_and_one_case(client: Client,
+                                                            city: City) -> None:
+    households.import_csv(city.grid, GOOD.encode())
+    house = Household.objects.get(address="上墩村1号")
+    client.force_login(city["part_time"])
+    url = f"/work/visits/household/{house.pk}/"
+    page = client.get(url).content.decode()
+    assert 'name="submit_key"' in page
+    data = {"note": "屋顶漏雨", "found_problem": "on", "category": city.plain.pk,
+            "problem": "屋顶瓦片破损漏雨", "submit_key": "v" * 32}
+    first = client.post(url, data)
+    second = client.post(url, data)
+    assert first.status_code == second.status_code == 302
+    assert Visit.objects.count() == 1 and Case.objects.count() == 1
+    assert Visit.objects.get().case == Case.objects.get()
+    # A visit without a case is kept once as well; a new form, a new visit.
+    plain = {"note": "回访，情况良好", "submit_key": "w" * 32}
+    client.post(url, plain)
+    client.post(url, plain)
+    assert Visit.objects.count() == 2
+    client.post(url, {**plain, "submit_key": "x" * 32})
+    assert Visit.objects.count() == 3 and Case.objects.count() == 1

@@ -109,3 +109,18 @@ def test_extension_round_trip(client: Client, city: City) -> None:
     assert state(case) == State.SUSPENDED
     do(client, case, "resume")
     assert state(case) == State.DISPATCHED
+
+
+def test_a_refused_resolve_leaves_no_files(client: Client, city: City, settings,
+                                           tmp_path) -> None:
+    """After-photos are stored before the move; a refused move deletes them again."""
+    settings.MEDIA_ROOT = tmp_path
+    case = report(city, category=city.category)
+    login(client, city["full_time"])
+    do(client, case, "accept")
+    # The note is required: the workflow refuses the move after the photos were stored.
+    response = client.post(f"/work/case/{case.number}/do/resolve/",
+                           {"note": "", "photos": [jpeg(), jpeg()]})
+    assert response.status_code == 302 and state(case) == State.ACCEPTED
+    assert not Attachment.objects.filter(case=case).exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

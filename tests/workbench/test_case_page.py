@@ -65,3 +65,37 @@ def test_case_of_another_grid_is_404(client: Client, city: City) -> None:
     login(client, city["neighbour_worker"])
     assert client.get(f"/work/case/{case.number}/").status_code == 404
     assert client.get("/work/case/20990101-000001/").status_code == 404
+
+
+def test_photos_link_to_the_checked_view(client: Client, city: City, settings,
+                                         tmp_path) -> None:
+    """/media/ is served by no route (and must not be): photos go through resident:photo,
+    which lets in only who may see the case."""
+    import io
+    import re
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from linge.cases.photos import store_photo
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(buffer, "JPEG")
+    photo = store_photo(SimpleUploadedFile("before.jpg", buffer.getvalue(),
+                                           content_type="image/jpeg"))
+    case = report(city, photos=[photo])
+    attachment = case.attachments.get()
+    login(client, city["full_time"])
+    body = client.get(f"/work/case/{case.number}/").content.decode()
+    links = re.findall(r'(?:href|src)="([^"]+)"', body)
+    photos = [link for link in links if link.startswith("/p/") or "/media/" in link]
+    assert f"/p/{attachment.pk}/t" in " ".join(photos)
+    assert f"/p/{attachment.pk}/f" in " ".join(photos)
+    assert not [link for link in photos if "/media/" in link]
+    for link in photos:
+        response = client.get(link)
+        assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    login(client, city["neighbour_worker"])
+    for link in photos:
+        assert client.get(link).status_code == 404

@@ -8,6 +8,7 @@ import io
 from django.test import Client
 from openpyxl import load_workbook
 
+from linge.cases.models import Case
 from tests.conftest import City
 from tests.workbench.conftest import login, report
 
@@ -38,3 +39,19 @@ def test_xlsx_export(client: Client, city: City) -> None:
 
 def test_export_needs_login(client: Client, city: City) -> None:
     assert client.get("/work/export.csv").status_code == 302
+
+
+FORMULA = '=HYPERLINK("http://x")'
+
+
+def test_exports_keep_resident_text_from_being_a_formula(client: Client, city: City) -> None:
+    case = report(city, text=FORMULA)
+    Case.objects.filter(pk=case.pk).update(address="@SUM(1+1)")
+    login(client, city["full_time"])
+    text = b"".join(client.get("/work/export.csv").streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][9] == "'" + FORMULA and rows[1][8] == "'@SUM(1+1)"
+    book = load_workbook(io.BytesIO(client.get("/work/export.xlsx").content))
+    row = list(book.active.values)[1]
+    assert row[9] == "'" + FORMULA and row[8] == "'@SUM(1+1)"
+    assert not any(isinstance(v, str) and v.startswith(("=", "@")) for v in row)

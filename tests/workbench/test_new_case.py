@@ -35,8 +35,10 @@ def test_hotline_operator_reads_back_the_number(client: Client, city: City) -> N
     response = client.post("/work/new/hotline/", form(city, caller_phone="13700000009",
                                                       hotline_ticket="ZJ12345-001"))
     case = Case.objects.get()
-    body = response.content.decode()
-    assert response.status_code == 200 and 'id="readback"' in body and case.number in body
+    assert response.status_code == 302
+    assert response["Location"] == f"/work/new/hotline/?done={case.number}"
+    body = client.get(response["Location"]).content.decode()
+    assert 'id="readback"' in body and case.number in body
     assert case.source == Source.HOTLINE and case.reporter_phone == "13700000009"
     assert "ZJ12345-001" in case.description
     assert Outbox.objects.filter(case=case, phone="13700000009", channel="sms").exists()
@@ -102,3 +104,38 @@ def test_only_a_handed_down_case_carries_a_date(city: City) -> None:
     case = workflow.submit(city["dispatcher"], category=city.plain, description="x",
                            grid=city.grid, source=Source.HIGHER, required_by=later).case
     assert case.events.get().data["required_by"] == later.isoformat()
+
+
+def _key(page: str) -> str:
+    import re
+
+    found = re.search(r'name="submit_key" value="([0-9a-f]+)"', page)
+    assert found, "the form carries a submit key"
+    return found.group(1)
+
+
+def test_two_hotline_calls_in_a_row_make_two_cases(client: Client, city: City) -> None:
+    """The operator takes call after call on the same page: each call its own case."""
+    login(client, city["dispatcher"])
+    page = client.get("/work/new/hotline/").content.decode()
+    first_key = _key(page)
+    response = client.post("/work/new/hotline/", form(
+        city, caller_phone="13700000001", description="第一位来电：路灯不亮",
+        submit_key=first_key), follow=True)
+    first = Case.objects.get()
+    page = response.content.decode()
+    assert 'id="readback"' in page and first.number in page
+    second_key = _key(page)
+    assert second_key != first_key
+    assert "第一位来电" not in page  # a fresh form, not the first call's
+    response = client.post("/work/new/hotline/", form(
+        city, caller_phone="13700000002", description="第二位来电：井盖缺失",
+        submit_key=second_key), follow=True)
+    second = Case.objects.exclude(pk=first.pk).get()
+    assert second.number != first.number and second.reporter_phone == "13700000002"
+    assert "第二位来电" in second.description
+    body = response.content.decode()
+    assert second.number in body and first.number not in body
+    # Another number in ?done= than one this operator may see is not read back.
+    other = client.get("/work/new/hotline/?done=20990101-000001").content.decode()
+    assert 'id="readback"' not in other

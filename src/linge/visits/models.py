@@ -44,6 +44,9 @@ class Visit(models.Model):
     follow_up_on = models.DateField(_("回访日期"), null=True, blank=True)
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
                              related_name="+", verbose_name=_("发现的问题"))
+    # The form's one-time key: a double-tapped or retried save makes one visit (and one case).
+    submit_key = models.CharField(_("提交标识"), max_length=64, null=True, blank=True,
+                                  unique=True, editable=False)
 
     class Meta:
         verbose_name = _("走访记录")

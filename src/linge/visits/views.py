@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -92,6 +93,7 @@ class VisitForm(forms.Form):
     problem = forms.CharField(label=gettext_lazy("问题描述"), required=False,
                               max_length=workflow.MAX_DESCRIPTION,
                               widget=forms.Textarea(attrs={"rows": 3}))
+    submit_key = forms.CharField(required=False, max_length=48, widget=forms.HiddenInput)
 
     def clean_follow_up_on(self) -> date | None:
         value = self.cleaned_data.get("follow_up_on")
@@ -113,28 +115,20 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
             pk=household.grid_id).exists():
         raise Http404(_("住户不存在或无权查看"))
     may = H.may_visit(request.user, household.grid)
-    form = VisitForm(request.POST or None)
+    # A fresh key per form: a double-tapped or retried save finds the visit it made.
+    form = VisitForm(request.POST or None, initial={"submit_key": secrets.token_hex(16)})
     if request.method == "POST":
         if not may:
             raise PermissionDenied(_("只有本网格的网格员可以登记走访"))
         if form.is_valid():
             data = form.cleaned_data
+            key = data.get("submit_key") or None
             try:
-                with transaction.atomic():
-                    case = None
-                    if data["found_problem"]:
-                        case = workflow.submit(
-                            request.user, category=data["category"],
-                            description=data["problem"], grid=household.grid,
-                            source=Source.VISIT, address=household.address,
-                        ).case
-                    Visit.objects.create(
-                        household=household, grid=household.grid, visitor=request.user,
-                        at=timezone.now(), note=data["note"],
-                        follow_up_on=data["follow_up_on"], case=case,
-                    )
+                case = _log_visit(request.user, household, data, key)
             except workflow.WorkflowError as error:
                 messages.error(request, str(error))
+            except IntegrityError:
+                messages.error(request, _("该走访表单已提交过，请刷新页面后重新填写"))
             else:
                 if case is not None:
                     messages.success(request, _("走访已登记，发现的问题编号 %(n)s") % {
@@ -146,3 +140,40 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "visits/household.html", {
         "household": household, "visits": visits, "form": form, "may_visit": may,
     })
+
+
+def _same_visit(user, household: Household, key: str | None) -> Visit | None:
+    if not key:
+        return None
+    return Visit.objects.filter(submit_key=key, visitor=user,
+                                household=household).select_related("case").first()
+
+
+def _log_visit(user, household: Household, data: dict, key: str | None):
+    """Save the visit (and the case it found); the same key again returns the first one's
+    case and saves nothing. Returns the case or None."""
+    existing = _same_visit(user, household, key)
+    if existing is not None:
+        return existing.case
+    try:
+        with transaction.atomic():
+            case = None
+            if data["found_problem"]:
+                case = workflow.submit(
+                    user, category=data["category"], description=data["problem"],
+                    grid=household.grid, source=Source.VISIT, address=household.address,
+                    # Namespaced: a visit's key never meets a key of another way in.
+                    submit_key=f"visit-{key}" if key else None,
+                ).case
+            Visit.objects.create(
+                household=household, grid=household.grid, visitor=user,
+                at=timezone.now(), note=data["note"],
+                follow_up_on=data["follow_up_on"], case=case, submit_key=key,
+            )
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: its visit is the answer.
+        existing = _same_visit(user, household, key)
+        if existing is None:
+            raise
+        return existing.case
+    return case

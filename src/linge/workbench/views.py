@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -216,6 +217,17 @@ EXPORT_HEADER = [
 ]
 
 
+# A cell a spreadsheet would read as a formula (CSV/formula injection): =, +, -, @, and
+# tab or carriage return ahead of one. Resident text must stay text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _export_rows(user: User, request: HttpRequest):
     now = timezone.now()
     f = Q_.parse_filters(request.GET, roles_of(user))
@@ -228,14 +240,18 @@ def _export_rows(user: User, request: HttpRequest):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
     for c in qs.iterator(chunk_size=2000):
-        yield [
-            c.number, fmt(c.created_at), c.get_source_display(), c.category.name,
-            c.get_state_display(), c.town.name, c.village.name, c.grid.name, c.address,
-            c.description, Q_.mask_phone(c.reporter_phone),
-            c.dispatched_unit.name if c.dispatched_unit else "", fmt(c.accept_due),
-            fmt(c.resolve_due), yes if c.overdue else no, yes if c.supervised else no,
-            c.get_rating_display() if c.rating else "",
-        ]
+        yield [_cell(value) for value in _export_row(c, fmt, yes, no)]
+
+
+def _export_row(c: Case, fmt: Callable[[datetime | None], str], yes: str, no: str) -> list:
+    return [
+        c.number, fmt(c.created_at), c.get_source_display(), c.category.name,
+        c.get_state_display(), c.town.name, c.village.name, c.grid.name, c.address,
+        c.description, Q_.mask_phone(c.reporter_phone),
+        c.dispatched_unit.name if c.dispatched_unit else "", fmt(c.accept_due),
+        fmt(c.resolve_due), yes if c.overdue else no, yes if c.supervised else no,
+        c.get_rating_display() if c.rating else "",
+    ]
 
 
 class _Echo:
@@ -413,7 +429,11 @@ def _call(action: str, case: Case, user: User, post, files) -> Case:
         return w.assign(case, user, assignee=assignee)
     if action == "resolve":
         photos = _photos(files.getlist("photos"))
-        return w.resolve(case, user, note=text["note"], after_photos=photos)
+        try:
+            return w.resolve(case, user, note=text["note"], after_photos=photos)
+        except workflow.WorkflowError:
+            _discard(photos)  # refused: the move rolled back, no case took the files
+            raise
     if action == "escalate":
         return w.escalate(case, user, reason=text["reason"])
     if action == "suspend":
@@ -457,10 +477,21 @@ def _photos(files: list) -> list[workflow.Photo]:
         raise _Refused(_("最多上传 9 张照片"))
     from linge.cases.photos import PhotoRejected, store_photo
 
+    stored: list[workflow.Photo] = []
     try:
-        return [store_photo(f) for f in files]
+        for f in files:
+            stored.append(store_photo(f))
     except PhotoRejected as error:
+        _discard(stored)  # one bad file in the batch: drop the ones already written
         raise _Refused(str(error)) from error
+    return stored
+
+
+def _discard(photos: list[workflow.Photo]) -> None:
+    from linge.cases.photos import delete_photo
+
+    for photo in photos:
+        delete_photo(photo)
 
 
 @staff_required
@@ -574,6 +605,13 @@ def new_case(request: HttpRequest, source: str) -> HttpResponse:
     form = form_class(request.POST or None, grids=grids,
                       initial={"submit_key": secrets.token_hex(16)})
     done = None
+    if request.method != "POST" and request.GET.get("done"):
+        # Back from a hotline entry (POST/redirect/GET): read the number back, with an
+        # unbound form and a new key so that the next call makes its own case.
+        try:
+            done = access_case(request.user, request.GET["done"][:40])
+        except Http404:
+            done = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         description = data["description"]
@@ -588,7 +626,7 @@ def new_case(request: HttpRequest, source: str) -> HttpResponse:
                 "text": description, "unit": data["from_level"],
                 "date": data["required_by"].isoformat()}
         try:
-            done = workflow.submit(
+            submitted = workflow.submit(
                 request.user, category=data["category"], description=description,
                 grid=data["grid"], source=source, lon=data.get("lon"), lat=data.get("lat"),
                 address=data.get("address", ""), submit_key=data.get("submit_key") or None,
@@ -597,9 +635,13 @@ def new_case(request: HttpRequest, source: str) -> HttpResponse:
         except workflow.WorkflowError as error:
             messages.error(request, str(error))
         else:
-            if source != Source.HOTLINE:
-                messages.success(request, _("已登记，编号 %(n)s") % {"n": done.case.number})
-                return redirect("workbench:case", number=done.case.number)
+            number = submitted.case.number
+            if source == Source.HOTLINE:
+                # Never render the bound form again: it still carries this call's key.
+                url = reverse("workbench:new_case", kwargs={"source": source})
+                return HttpResponseRedirect(f"{url}?{urlencode({'done': number})}")
+            messages.success(request, _("已登记，编号 %(n)s") % {"n": number})
+            return redirect("workbench:case", number=number)
     title, help_text = WAYS_IN[source]
     return render(request, "workbench/new_case.html", {
         "form": form, "title": title, "help": help_text, "source": source, "done": done,
