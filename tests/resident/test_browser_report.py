@@ -156,7 +156,10 @@ def test_me_too_on_a_nearby_case(live_server, page, city, dialogs) -> None:
     page.wait_for_function("document.getElementById('lon').value !== ''")
     page.click("#send")
     page.wait_for_selector("#dups:not([hidden])")
-    assert XSS in page.inner_text("#dupl")
+    # The other report's text (with its script) is not shown to a stranger at all.
+    listed = page.inner_text("#dupl")
+    assert existing.category.name in listed and "已有 1 人反映" in listed
+    assert "alert" not in listed
     screenshot(page, "resident-nearby")
     page.click("#dupl .support")
     page.wait_for_url(f"{base}/c/{existing.number}")
