@@ -10,9 +10,10 @@ move would make) and inserts everything in one transaction per chunk. The chain 
 is checked in that transaction, so a concurrent writer cannot be silently forked.
 
 Outside a transaction (`linge demo`) the writer runs in a forked process, so the
-stories of the next chunk are told on one core while the last chunk is sealed and
-written on the other; at most one chunk waits between them, so memory stays bounded.
-Inside a transaction (tests) it writes in this process, on the same connection.
+stories of the next chunks are told on one core while the last ones are sealed and
+written on the other; a few chunks at most wait between them (WAITING_CHUNKS), so
+memory stays bounded. Inside a transaction (tests), on an in-memory database or on
+a single core it writes in this process, on the same connection.
 
 Notifications are not queued: the history is in the past and nobody is to be told.
 """
@@ -23,7 +24,10 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import queue
 import random
+import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +52,8 @@ from linge.cases.store import TRACKING_ALPHABET, Store, format_number, seal
 # SQLite page cache for the bulk load's own connection (negative: KiB): the indexes
 # of a million cases do not fit the default 2 MiB, and every insert would reread them.
 BULK_CACHE_KIB = 256 * 1024
+# Chunks received by the writer process and not yet written, at most.
+WAITING_CHUNKS = 3
 
 
 class ChainMoved(RuntimeError):
@@ -95,8 +101,10 @@ class BatchStore(Store):
     def __init__(
         self, rng: random.Random, chunk: int = 1000, *, parallel: bool | None = None
     ) -> None:
-        """`parallel`: write in a forked process; None decides (yes outside a transaction,
-        on a machine with more than one core)."""
+        """`parallel`: write in a forked process (None: on Linux with several cores).
+
+        Call `finish()` at the end: it writes the rest and waits for the writer.
+        """
         super().__init__()
         self.rng = rng
         self.chunk = chunk
@@ -116,23 +124,24 @@ class BatchStore(Store):
         self.attachment_counts: dict[tuple[int, str], int] = {}
         self.written = 0
         if parallel is None:
-            parallel = (
-                not connection.in_atomic_block
-                and (os.cpu_count() or 1) > 1
-                and "fork" in multiprocessing.get_all_start_methods()
-            )
-        self.parallel = parallel
+            parallel = (os.cpu_count() or 1) > 1 and sys.platform == "linux"
+        # The writer process needs its own connection to the same database: not inside
+        # a transaction (it could not see uncommitted rows), nor on an in-memory SQLite
+        # database (each connection of another process would get an empty one).
+        self.parallel = parallel and not connection.in_atomic_block and not (
+            connection.vendor == "sqlite" and connection.is_in_memory_db()
+        )
         self._writer = Writer(self.start_seq, self.start_hash, set(self.counters))
         self._process: _WriterProcess | None = None
+        self._loading: contextlib.ExitStack | None = None  # bulk_load() in this process
 
     def prime(self, parents: dict[int, int], units: dict[tuple[int, str], int]) -> None:
         self._parents.update(parents)
         self._units.update(units)
 
     # Moves happen in memory: no locks, no transactions per move.
-    @contextlib.contextmanager
-    def atomic(self) -> Iterator[None]:
-        yield
+    def atomic(self) -> contextlib.AbstractContextManager[None]:
+        return _NO_TRANSACTION  # reusable, and cheaper than a generator per move
 
     def lock(self, case: Case) -> None:
         pass
@@ -211,31 +220,43 @@ class BatchStore(Store):
         self._changed_days = set()
         self.supported.clear()
         self.attachment_counts.clear()
-        if not self.parallel:
-            with bulk_load():
-                self._writer.write(chunk)
-            self.written, self.hash = self._writer.cases, self._writer.head[1]
-            return
-        if self._process is None:
+        if self._process is None and self.parallel and not connection.in_atomic_block:
             self._process = _WriterProcess(self._writer)
-        self._process.send(chunk)
+        if self._process is not None:
+            self._process.send(chunk)
+            return
+        if self._loading is None:
+            self._loading = contextlib.ExitStack()
+            self._loading.enter_context(bulk_load())
+        self._writer.write(chunk)
+        self.written, self.hash = self._writer.cases, self._writer.head[1]
 
     def finish(self) -> None:
         """Flush, and wait until everything is written; raises the writer's error."""
-        self.flush()
-        if self._process is not None:
-            process, self._process = self._process, None
-            self.written, (seq, self.hash) = process.finish()
-            if seq != self.seq:
-                raise WriterFailed(f"写入进程只写到事件 #{seq}，应为 #{self.seq}")
+        try:
+            self.flush()
+            if self._process is not None:
+                process, self._process = self._process, None
+                self.written, (seq, self.hash) = process.finish()
+                if seq != self.seq:
+                    raise WriterFailed(f"写入进程只写到事件 #{seq}，应为 #{self.seq}")
+        finally:
+            self._stop_loading()
 
     def abort(self) -> None:
         """Stop the writer process, if any, without waiting for what it has not written."""
         if self._process is not None:
             process, self._process = self._process, None
             process.stop()
+        self._stop_loading()
+
+    def _stop_loading(self) -> None:
+        if self._loading is not None:
+            loading, self._loading = self._loading, None
+            loading.close()
 
 
+_NO_TRANSACTION = contextlib.nullcontext()
 _SHIFTS = tuple(range(45, -1, -5))
 if len(TRACKING_ALPHABET) != 32:
     raise ImportError("BatchStore.new_tracking_code takes 5 random bits a letter")
@@ -289,7 +310,7 @@ class Writer:
             case = cases.get(values[i_case])
             if case is None:
                 raise WriterFailed(f"事件的案件 {values[i_case]} 不在同一批中（故事未讲完就写入了）")
-            event = SimpleNamespace(**dict(zip(names, values, strict=True)))
+            event = SimpleNamespace(**dict(zip(names, values, strict=True)), case=case)
             seq += 1
             seal(event, case, seq, last)
             row = list(values)
@@ -336,9 +357,8 @@ def bulk_load() -> Iterator[None]:
 class _WriterProcess:
     """A forked process running a Writer over chunks sent through a pipe.
 
-    `send` blocks while the writer is still busy with the chunk before (the pipe holds
-    no more than one), so at most one chunk waits. Errors come back as text, the
-    exception itself when it pickles.
+    `send` blocks once WAITING_CHUNKS chunks wait to be written, so memory stays
+    bounded. Errors come back as text, the exception itself when it pickles.
     """
 
     def __init__(self, writer: Writer) -> None:
@@ -356,8 +376,8 @@ class _WriterProcess:
         outbox_in.close()
 
     def send(self, chunk: Chunk) -> None:
-        if self.outbox.poll():
-            self._raise(self.outbox.recv())
+        if self.outbox.poll():  # the writer only speaks early when it failed
+            self._raise(self._result())
         try:
             self.inbox.send(chunk)
         except (BrokenPipeError, EOFError, OSError):
@@ -396,9 +416,26 @@ class _WriterProcess:
 def _serve(writer: Writer, inbox, outbox, parent_ends) -> None:
     for end in parent_ends:
         end.close()
+    # A thread takes chunks off the pipe while the main thread writes, so the teller
+    # is not held up by a slow chunk (a few chunks wait at most: memory stays bounded).
+    waiting: queue.Queue = queue.Queue(maxsize=WAITING_CHUNKS)
+
+    def receive() -> None:
+        try:
+            while True:
+                chunk = inbox.recv()
+                waiting.put(chunk)
+                if chunk is None:
+                    return
+        except BaseException as error:  # the teller went away: stop the writer
+            waiting.put(error)
+
+    threading.Thread(target=receive, name="linge-batch-receive", daemon=True).start()
     try:
         with bulk_load():
-            while (chunk := inbox.recv()) is not None:
+            while (chunk := waiting.get()) is not None:
+                if isinstance(chunk, BaseException):
+                    raise chunk
                 writer.write(chunk)
         outbox.send(("done", writer.cases, writer.head))
     except BaseException as error:
