@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 GENESIS = "0" * 64
+# One encoder for every event: json.dumps would build a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def canonical_time(at: datetime) -> str:
@@ -35,15 +37,10 @@ def event_hash(
     public: bool,
     at: datetime,
 ) -> str:
-    body = json.dumps(
-        [
-            seq, case_number, action, actor_id, actor_label, from_state, to_state,
-            data, public, canonical_time(at),
-        ],
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    body = _encode([
+        seq, case_number, action, actor_id, actor_label, from_state, to_state,
+        data, public, canonical_time(at),
+    ])
     return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
 
 

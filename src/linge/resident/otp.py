@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from linge.notify.senders import SendFailed, get_sender
 from linge.people.models import User
+from linge.people.privacy import mask_phone  # noqa: F401 (used as module.mask_phone)
 from linge.resident.models import OneTimeCode
 
 VALID_FOR = timedelta(minutes=5)
@@ -42,10 +43,6 @@ def clean_phone(value: str) -> str:
     if not PHONE.match(phone):
         raise OtpError(_("请输入正确的 11 位手机号"))
     return phone
-
-
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
 def _hash(phone: str, code: str) -> str:

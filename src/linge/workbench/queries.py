@@ -18,6 +18,7 @@ from linge.areas.models import Area, Level
 from linge.cases import deadlines
 from linge.cases.models import Case, Category, Light, Source, State
 from linge.people.models import User
+from linge.people.privacy import mask_phone  # noqa: F401 (used as module.mask_phone)
 from linge.people.scope import Capacity, Roles, roles_of, visible_cases
 
 OPEN_CLOCK_STATES = [State.SUBMITTED, State.ACCEPTED, State.ESCALATED, State.DISPATCHED,
@@ -223,13 +224,6 @@ def countdown(due: datetime, now: datetime) -> str:
     else:
         span = _("%(m)s分钟") % {"m": minutes}
     return str(_("超期 %(s)s") % {"s": span}) if late else str(_("剩余 %(s)s") % {"s": span})
-
-
-def mask_phone(phone: str) -> str:
-    phone = phone or ""
-    if len(phone) >= 7:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * len(phone)
 
 
 def filter_choices(user: User) -> dict:
