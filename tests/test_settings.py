@@ -9,7 +9,15 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from linge.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from linge.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+)
 
 
 def test_bool_words() -> None:
@@ -37,6 +45,14 @@ def test_strings_lists_choices() -> None:
     assert env_choice("C", "zh-hans", {"zh-hans", "en"}, {"C": "en"}) == "en"
     with pytest.raises(ImproperlyConfigured, match="one of"):
         env_choice("C", "zh-hans", {"zh-hans", "en"}, {"C": "fr"})
+
+
+def test_networks() -> None:
+    nets = env_networks("P", [], {"P": "10.0.0.0/8, 127.0.0.1,::1"})
+    assert [str(n) for n in nets] == ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]
+    assert env_networks("P", [], {}) == []
+    with pytest.raises(ImproperlyConfigured, match="P must list IP addresses"):
+        env_networks("P", [], {"P": "10.0.0.0/8,proxy.local"})
 
 
 def run_settings(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:

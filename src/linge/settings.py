@@ -9,7 +9,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from linge.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from linge.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("LINGE_VAR_DIR", "var")).resolve()
@@ -165,6 +173,9 @@ LINGE_WORKER_LEASE = env_int("LINGE_WORKER_LEASE", 60, minimum=1)
 # Workbench login: failures per username and address before a lock, and its length.
 LINGE_LOGIN_MAX_FAILURES = env_int("LINGE_LOGIN_MAX_FAILURES", 5, minimum=1)
 LINGE_LOGIN_LOCK_MINUTES = env_int("LINGE_LOGIN_LOCK_MINUTES", 15, minimum=1)
+# Reverse proxies whose X-Forwarded-For is believed when telling one client's address
+# from another (login lock, verification-code limits). Empty: REMOTE_ADDR only.
+LINGE_TRUSTED_PROXIES = env_networks("LINGE_TRUSTED_PROXIES", [])
 
 # SMS: "console" logs messages (demo, development); "http" posts them to a gateway.
 LINGE_SMS_BACKEND = env_choice("LINGE_SMS_BACKEND", "console", {"console", "http"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from ipaddress import ip_network
 
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -65,6 +66,28 @@ def test_the_lock_is_per_address(city: City) -> None:
     assert "登录失败次数过多" in post(one, "full_time", PASSWORD).content.decode()
     other = Client(REMOTE_ADDR="10.0.0.2")
     assert post(other, "full_time", PASSWORD).status_code == 302
+
+
+@override_settings(LINGE_LOGIN_MAX_FAILURES=5, LINGE_TRUSTED_PROXIES=[])
+def test_a_forged_forwarded_header_does_not_dodge_the_lock(city: City) -> None:
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(5):
+        post(client, "full_time", "wrong")
+    client.defaults["HTTP_X_FORWARDED_FOR"] = "198.51.100.77"
+    assert "登录失败次数过多" in post(client, "full_time", PASSWORD).content.decode()
+
+
+@override_settings(LINGE_LOGIN_MAX_FAILURES=5,
+                   LINGE_TRUSTED_PROXIES=[ip_network("10.0.0.0/24")])
+def test_behind_a_trusted_proxy_the_lock_is_per_client(city: City) -> None:
+    guesser = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    for _ in range(5):
+        post(guesser, "full_time", "wrong")
+    assert "登录失败次数过多" in post(guesser, "full_time", PASSWORD).content.decode()
+    assert set(LoginAttempt.objects.values_list("ip", flat=True)) == {"198.51.100.7"}
+    # The worker at the next desk comes through the same proxy and is not locked out.
+    colleague = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert post(colleague, "full_time", PASSWORD).status_code == 302
 
 
 def test_a_success_clears_the_failures(client: Client, city: City) -> None:

@@ -45,6 +45,7 @@ from linge.cases.nearby import nearby_open_cases
 from linge.cases.photos import PhotoRejected, delete_photo, prepare_photo, save_prepared
 from linge.cases.suggest import suggest
 from linge.insights.hot import deliberations_for_village
+from linge.net import client_ip
 from linge.notify.models import Channel, Outbox
 from linge.people.scope import Actor, Capacity, access_case, capacities
 from linge.resident import otp
@@ -104,10 +105,6 @@ def _float(value: str | None) -> float | None:
     except ValueError:
         return None
     return number if number is not None and math.isfinite(number) else None
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _signed_grid(code: str | None, signature: str | None) -> Area | None:
@@ -380,7 +377,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         context["phone"] = phone
         try:
             if request.POST.get("action") == "send":
-                otp.request_code(phone, _client_ip(request))
+                otp.request_code(phone, client_ip(request))
                 context["sent"] = True
                 context["message"] = _("验证码已发送至 %(phone)s，5 分钟内有效") % {
                     "phone": otp.mask_phone(otp.clean_phone(phone))}

@@ -6,15 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.utils import timezone
 
 from linge.workbench.models import LoginAttempt
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a forwarded header is the client's to forge unless a proxy is trusted.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _norm(username: str) -> str:

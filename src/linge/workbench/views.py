@@ -34,6 +34,7 @@ from linge.areas.models import Area, Level
 from linge.cases import workflow
 from linge.cases.models import AttachmentKind, Case, Rating, Source, State
 from linge.cases.transitions import ACTION_LABELS
+from linge.net import client_ip
 from linge.notify.models import Channel, Outbox, Status
 from linge.people.models import Lane, Unit, UnitKind, User
 from linge.people.scope import GRID_HANDS, access_case, as_actor, capacities, roles_of
@@ -69,7 +70,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 class LockingAuthenticationForm(AuthenticationForm):
     def clean(self) -> dict:
         username = self.cleaned_data.get("username", "")
-        ip = lockout.client_ip(self.request) if self.request else None
+        ip = client_ip(self.request) if self.request else None
         until = lockout.locked_until(username, ip)
         if until is not None:
             minutes = max(1, int((until - timezone.now()).total_seconds() // 60) + 1)
