@@ -1,14 +1,16 @@
-"""Benchmark the workbench inbox search (LIKE on the Chinese text) on a large case table.
+"""Benchmark the workbench inbox search on a large case table: index against LIKE.
 
-    python bench/bench_search.py [--cases 1000000] [--postgres URL]
+    python bench/bench_search.py [--cases 1000000] [--postgres URL] [--keep]
 
 Runs on a fresh temporary SQLite file (or a scratch PostgreSQL database `lingesearch`,
 created and dropped). Builds the test city plus 1,000 extra grids, bulk-inserts
-`--cases` cases with descriptions drawn from everyday complaints (not through the
-workflow: only the case rows matter here), then times the inbox query a grid worker,
-a town dispatcher and a city leader make: count + first page of
-`/work/?tab=done&q=…`, and the same without a search word as the baseline. Prints
-milliseconds and the ratio search / no search.
+`--cases` cases with descriptions drawn from everyday complaints and one of 5,000
+street names (not through the workflow: only the case rows matter here), then times
+the inbox query a grid worker, a town dispatcher and a city leader make: count + first
+page of `/work/?tab=done&q=…`, for a common word, two words, a rare street name and a
+single character, each with the character-pair index (what the workbench runs) and
+with LIKE alone (the search before the index), plus the query without a search word.
+Prints milliseconds, the ratio LIKE / index and the ratio index / no search.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -29,21 +32,35 @@ PHRASES = ["垃圾桶满溢", "楼道堆放杂物", "路灯不亮", "道路破�
            "违章搭建", "污水外溢", "井盖缺失", "树木倒伏", "车辆乱停", "焚烧秸秆", "小广告",
            "宠物扰民", "积水严重", "管道漏水", "电线私拉", "油烟扰民", "工地扬尘", "河道漂浮物"]
 PLACES = ["村口", "菜市场旁", "小学门口", "三号楼", "老街", "公交站", "桥头", "祠堂边"]
+NAME_CHARS = "东南西北中新华兴建民安康泰和平江海山河林桥湖塘岙溪田港洋浦头坑岭峰石金玉"
+STREETS = sorted({f"{a}{b}{c}路" for a in NAME_CHARS for b in NAME_CHARS for c in "一二三四五"})
+STREETS = random.Random(11).sample(STREETS, 5000)
+RARE = STREETS[42]
+QUERIES = ["垃圾桶", "村口 漏水", RARE, "灯"]
 
 
-def setup(args: argparse.Namespace) -> None:
+def setup(args: argparse.Namespace) -> bool:
+    """Point Django at the benchmark's database; True when it already holds the cases."""
     tmp = tempfile.mkdtemp(prefix="linge-search-")
     os.environ["LINGE_VAR_DIR"] = tmp
+    name = f"lingesearch_{args.cases}" if args.keep else "lingesearch"
+    path = (ROOT / "var" / f"{name}.sqlite3") if args.keep else Path(tmp) / "search.sqlite3"
+    kept = False
     if args.postgres:
         base = args.postgres.rsplit("/", 1)[0]
-        os.environ["LINGE_DATABASE_URL"] = f"{base}/lingesearch"
+        os.environ["LINGE_DATABASE_URL"] = f"{base}/{name}"
         import psycopg
 
         with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS lingesearch")
-            conn.execute("CREATE DATABASE lingesearch")
+            kept = args.keep and conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+            if not kept:
+                conn.execute(f"DROP DATABASE IF EXISTS {name}")
+                conn.execute(f"CREATE DATABASE {name}")
     else:
-        os.environ["LINGE_DATABASE_URL"] = f"sqlite:///{tmp}/search.sqlite3"
+        path.parent.mkdir(exist_ok=True)
+        kept = path.exists()
+        os.environ["LINGE_DATABASE_URL"] = f"sqlite:///{path}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linge.settings")
     import django
 
@@ -51,9 +68,31 @@ def setup(args: argparse.Namespace) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    return kept
 
 
-def fill(n: int) -> dict:
+def teardown(args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    connection.close()
+    if args.postgres and not args.keep:
+        import psycopg
+
+        base = args.postgres.rsplit("/", 1)[0]
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS lingesearch")
+    shutil.rmtree(os.environ["LINGE_VAR_DIR"], ignore_errors=True)
+
+
+def personas() -> dict:
+    from linge.people.models import User
+
+    return {label: User.objects.get(username=name) for label, name in
+            (("grid worker", "full_time"), ("town dispatcher", "dispatcher"),
+             ("city leader", "leader"))}
+
+
+def fill(n: int) -> None:
     from django.utils import timezone
     from tests.conftest import build_city
 
@@ -82,7 +121,8 @@ def fill(n: int) -> dict:
                                               else rng.choice(grids))
         village, town = grid.parent_id, grid.parent.parent_id
         created = now - timedelta(minutes=i)
-        text = f"{rng.choice(PLACES)}{rng.choice(PHRASES)}，{rng.choice(PHRASES)}，请尽快处理"
+        text = (f"{rng.choice(STREETS)}{rng.choice(PLACES)}{rng.choice(PHRASES)}，"
+                f"{rng.choice(PHRASES)}，请尽快处理")
         batch.append(Case(
             number=f"B{i:015d}", source="qr", category=city.plain, description=text,
             grid_id=grid.pk, village_id=village, town_id=town, owner_unit=team,
@@ -93,47 +133,74 @@ def fill(n: int) -> dict:
             batch = []
     Case.objects.bulk_create(batch)
     print(f"inserted {n} cases in {time.perf_counter() - t0:.0f} s")
-    return {"grid worker": city["full_time"], "town dispatcher": city["dispatcher"],
-            "city leader": city["leader"]}
 
 
-def measure(users: dict) -> None:
-    from django.db import connection
+def like_only(text: str):
+    """The search as it was before the index: LIKE on every word."""
+    from django.db.models import Q
+
+    q = Q()
+    for word in text.split():
+        q &= Q(description__icontains=word) | Q(address__icontains=word)
+    return q
+
+
+def timed(user, query: str, now, *, like: bool) -> tuple[float, int]:
     from django.http import QueryDict
-    from django.utils import timezone
 
     from linge.people.scope import roles_of
     from linge.workbench import queries
 
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    f = queries.parse_filters(QueryDict(f"tab=done&q={query}"), roles_of(user))
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        if like:
+            qs = queries.filtered(user, queries.Filters(tab=f.tab), now).filter(like_only(query))
+        else:
+            qs = queries.filtered(user, f, now)
+        qs = qs.order_by("-created_at")
+        count = qs.count()
+        list(qs[:30])
+        best = min(best, time.perf_counter() - t)
+    return best * 1000, count
+
+
+def measure(users: dict) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    t = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"ANALYZE: {time.perf_counter() - t:.0f} s")
     now = timezone.now()
     for label, user in users.items():
-        times = {}
-        for q in ("", "垃圾桶", "村口 漏水"):
-            f = queries.parse_filters(QueryDict(f"tab=done&q={q}"), roles_of(user))
-            best = float("inf")
-            for _ in range(3):
-                t = time.perf_counter()
-                qs = queries.filtered(user, f, now).order_by("-created_at")
-                count = qs.count()
-                list(qs[:30])
-                best = min(best, time.perf_counter() - t)
-            times[q or "(none)"] = (best * 1000, count)
-        base = times["(none)"][0]
-        shown = ", ".join(f"q={k}: {ms:.0f} ms ({n} hits, ×{ms / base:.1f})"
-                          for k, (ms, n) in times.items())
-        print(f"{label}: {shown}")
+        base, _ = timed(user, "", now, like=False)
+        print(f"{label}: no search {base:.0f} ms")
+        for query in QUERIES:
+            index_ms, hits = timed(user, query, now, like=False)
+            like_ms, like_hits = timed(user, query, now, like=True)
+            if hits != like_hits:
+                raise SystemExit(f"index found {hits}, LIKE {like_hits} for {query!r}")
+            print(f"  q={query}: index {index_ms:.0f} ms, LIKE {like_ms:.0f} ms "
+                  f"({hits} hits; LIKE/index ×{like_ms / index_ms:.1f}, "
+                  f"index/no search ×{index_ms / base:.1f})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--postgres", default="")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the filled database (var/ or PostgreSQL) and reuse it")
     args = parser.parse_args()
-    setup(args)
-    measure(fill(args.cases))
+    try:
+        if not setup(args):
+            fill(args.cases)
+        measure(personas())
+    finally:
+        teardown(args)
 
 
 if __name__ == "__main__":

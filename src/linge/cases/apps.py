@@ -1,8 +1,24 @@
 from django.apps import AppConfig
+from django.db import connections
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _reinstall_search(sender, using: str = "default", **kwargs) -> None:
+    from linge.cases import search
+
+    search.install(connections[using])
 
 
 class CasesConfig(AppConfig):
     name = "linge.cases"
     label = "cases"
     verbose_name = _("案件")
+
+    def ready(self) -> None:
+        from linge.cases import search
+
+        connection_created.connect(search.register_sqlite_function,
+                                   dispatch_uid="linge_terms")
+        post_migrate.connect(_reinstall_search, sender=self, dispatch_uid="linge_search")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linge.areas.models import Area, Level
-from linge.cases import deadlines
+from linge.cases import deadlines, search
 from linge.cases.models import Case, Category, Light, Source, State
 from linge.people.models import User
 from linge.people.privacy import mask_phone  # noqa: F401 (used as module.mask_phone)
@@ -134,14 +134,23 @@ def parse_filters(params: QueryDict, roles: Roles) -> Filters:
     )
 
 
-def search_q(text: str) -> Q:
-    """Search in the Chinese text: every word (space-separated) must match somewhere."""
+def search_q(text: str, *, narrowed: bool = False) -> Q:
+    """Search in the Chinese text: every word (space-separated) must match somewhere.
+
+    The character-pair index (cases/search.py) narrows the table down to the cases
+    holding every word's pairs; the LIKE tests keep exactly the substring matches.
+    `narrowed`: other conditions already limit the cases to some grids, a town or a unit.
+    """
     q = Q()
+    wanted: set[str] = set()
     for word in text.split():
         if word.replace("-", "").isdigit() and len(word) >= 8:
             q &= Q(number__startswith=word)
         else:
+            wanted |= search.query_terms(word)
             q &= Q(description__icontains=word) | Q(address__icontains=word)
+    if wanted:
+        q &= Q(search.has_terms(wanted, narrowed=narrowed))
     return q
 
 
@@ -188,7 +197,7 @@ def filtered(user: User, f: Filters, now: datetime, *, with_tab: bool = True) ->
         end = datetime.combine(f.until + timedelta(days=1), datetime.min.time(), tz)
         qs = qs.filter(created_at__lt=end)
     if f.q:
-        qs = qs.filter(search_q(f.q))
+        qs = qs.filter(search_q(f.q, narrowed=narrow is not None or bool(f.area)))
     if with_tab:
         qs = tab_filter(qs, f.tab, now)
     return qs
