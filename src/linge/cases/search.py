@@ -70,14 +70,20 @@ def query_terms(word: str) -> set[str]:
 class HasTerms(Func):
     """Condition: the case's text has all these index terms (use it with a LIKE test).
 
-    `many` and `narrowed` matter on SQLite only, whose planner cannot tell how many
-    cases the index will return. It is told where to start: from the index's cases
-    when they are few, or when nothing else narrows a count; otherwise from the other
-    conditions (the user's grids or town, or for a page the newest cases first),
-    checking each case against the index. Measured on 1,000,000 cases, a word in 10%
-    of them: a grid worker's search takes 76 ms started from the index and 20 ms
-    started from the grid; a leader's page 94 ms and 11 ms; a street name in 167 cases
-    takes 1.5 ms started from the index and 3–240 ms otherwise.
+    `many`: the index holds more than DRIVE_LIMIT cases with these terms; `narrowed`:
+    other conditions limit the query to some grids, a town or a unit. Both matter on
+    SQLite only, whose planner has no statistics for the FTS5 table: it is told to
+    start from the index's cases when they are few, or when nothing else narrows a
+    count; otherwise from the other conditions (the user's grids or town, or for a
+    page the newest cases first), checking each case against the index. Measured on
+    1,000,000 cases, a word in 10% of them: a grid worker's search takes 76 ms started
+    from the index and 20 ms started from the grid, a leader's page 94 ms and 11 ms; a
+    street name in 167 cases takes 1.5 ms started from the index, 3–240 ms otherwise.
+
+    PostgreSQL plans by itself from the GIN index's statistics. Telling it the same
+    way was tried and dropped: without the index condition a page of a common word
+    took 8 ms instead of 175, but for two words its LIKE estimates led it to scan the
+    whole table (308 ms instead of 61).
     """
 
     conditional = True
@@ -97,7 +103,7 @@ class HasTerms(Func):
     def as_postgresql(self, compiler, connection, **extra):
         description, p1 = compiler.compile(self.source_expressions[1])
         address, p2 = compiler.compile(self.source_expressions[2])
-        return f"linge_terms({description}, {address}) @> %s::text[]", (*p1, *p2, self.wanted)
+        return f"{_PG_TERMS % (description, address)} @> %s::text[]", (*p1, *p2, self.wanted)
 
     def as_sql(self, compiler, connection, **extra):
         raise NotSupportedError(f"case search has no index on {connection.vendor}")
@@ -111,11 +117,13 @@ def fts_query(wanted: set[str] | list[str]) -> str:
     return " ".join(f'"{term}"' for term in sorted(wanted))
 
 
+_PG_TERMS = "linge_terms(%s, %s)"
+
+
 def has_terms(wanted: set[str], *, narrowed: bool) -> HasTerms:
-    """HasTerms, told on SQLite whether the index returns more than DRIVE_LIMIT cases.
+    """HasTerms, told on SQLite whether the index holds more than DRIVE_LIMIT such cases.
 
     `narrowed`: the query is already limited to some grids, a town or a department.
-    (PostgreSQL's planner knows from its statistics how common each term is.)
     """
     many = False
     if default_connection.vendor == "sqlite":
@@ -194,8 +202,9 @@ def install(connection: BaseDatabaseWrapper = default_connection, *,
             cursor.execute(_postgres_function())
             if rebuild:
                 cursor.execute(f"DROP INDEX IF EXISTS {POSTGRES_INDEX}")
+            terms_sql = _PG_TERMS % ("description", "address")
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {POSTGRES_INDEX} ON cases_case "
-                           "USING gin (linge_terms(description, address))")
+                           f"USING gin ({terms_sql})")
         elif connection.vendor == "sqlite":
             cursor.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
