@@ -43,3 +43,11 @@ def test_garbage_never_passes_as_an_address() -> None:
     assert client_ip(request("10.0.0.2", "")) == "10.0.0.2"
     assert client_ip(request("10.0.0.2", "not-an-ip")) == "10.0.0.2"
     assert client_ip(request("10.0.0.2", "198.51.100.1, junk, 10.1.1.1")) == "10.1.1.1"
+
+
+@override_settings(LINGE_TRUSTED_PROXIES=PROXIES)
+def test_ports_and_mapped_addresses() -> None:
+    assert client_ip(request("10.0.0.2", "198.51.100.1:5678")) == "198.51.100.1"
+    assert client_ip(request("10.0.0.2", "[2001:db8::5]:443")) == "2001:db8::5"
+    # A dual-stack socket reports an IPv4 proxy as ::ffff:10.0.0.2.
+    assert client_ip(request("::ffff:10.0.0.2", "198.51.100.1")) == "198.51.100.1"

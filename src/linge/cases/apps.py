@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 def _reinstall_search(sender, using: str = "default", **kwargs) -> None:
     from linge.cases import search
 
-    search.install(connections[using])
+    search.install_if_migrated(connections[using])
 
 
 class CasesConfig(AppConfig):

@@ -17,34 +17,42 @@ demo's bulk COPY, a test's bulk_create) is indexed without thinking about it:
 - SQLite: the same function written in Python, registered on every connection; a
   contentless FTS5 table keyed by the case id, kept up to date by triggers.
 
-Both implement one rule: ASCII letters are lower-cased; ASCII punctuation and spaces
-and the usual Chinese punctuation split the text into runs; the terms are every
+Both implement one rule: ASCII letters (and ı, ſ) are lower-cased; ASCII punctuation,
+spaces and control characters and the usual Chinese punctuation split the text into runs; the terms are every
 character and every pair of neighbouring characters within a run. A test checks that
-the PostgreSQL function and `terms()` agree. Changing the rule needs a new migration
-that calls `install(..., rebuild=True)`.
+the PostgreSQL function and `terms()` agree. Changing the rule (separators, folding)
+is safe: `install()`, run after every migrate, sees the new RULE and re-indexes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import string
 
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import BooleanField, F, Func
 from django.db.utils import NotSupportedError
 
+# ASCII control characters are separators too: FTS5's ascii tokenizer splits at them,
+# so a term holding one would never be found on SQLite.
 SEPARATORS = (
-    string.whitespace + string.punctuation
+    "".join(map(chr, range(32))) + "\x7f" + string.whitespace + string.punctuation
     + "\u3000，。、；：？！“”‘’（）【】《》〈〉「」『』〔〕…—～·．﹏￥"
 )
-_FOLD = str.maketrans(
-    SEPARATORS + string.ascii_uppercase, " " * len(SEPARATORS) + string.ascii_lowercase
-)
+# Case: ASCII letters fold to lower case, and so do the two letters whose upper case is
+# ASCII (ı → I, ſ → S), because PostgreSQL's icontains compares UPPER() of both sides.
+FOLD_FROM = string.ascii_uppercase + "ıſ"
+FOLD_TO = string.ascii_lowercase + "is"
+_FOLD = str.maketrans(SEPARATORS + FOLD_FROM, " " * len(SEPARATORS) + FOLD_TO)
 FTS_TABLE = "cases_case_terms"
 
 
 def _runs(text: str) -> list[str]:
-    return text.translate(_FOLD).split()
+    # split(" "), not split(): str.split() also splits at characters such as U+00A0
+    # that the SQL twin keeps, and the two must agree exactly.
+    return [run for run in text.translate(_FOLD).split(" ") if run]
 
 
 def terms(description: str, address: str = "") -> set[str]:
@@ -56,6 +64,15 @@ def terms(description: str, address: str = "") -> set[str]:
     return found
 
 
+def _caseless(term: str) -> bool:
+    """No character of the term has another case beyond ASCII (true of all Chinese).
+
+    On PostgreSQL icontains matches Ｗ with ｗ and É with é; the index keeps such
+    letters as they are, so terms holding them are left to the LIKE test alone.
+    """
+    return all(c.isascii() or c.lower() == c.upper() for c in term)
+
+
 def query_terms(word: str) -> set[str]:
     """Terms every case containing `word` has: its pairs, or the character itself."""
     found: set[str] = set()
@@ -64,7 +81,7 @@ def query_terms(word: str) -> set[str]:
             found.add(run)
         else:
             found.update(run[i:i + 2] for i in range(len(run) - 1))
-    return found
+    return {term for term in found if _caseless(term)}
 
 
 class HasTerms(Func):
@@ -141,8 +158,9 @@ def _sql_literal(text: str) -> str:
 
 
 def _postgres_function() -> str:
-    source = _sql_literal(SEPARATORS + string.ascii_uppercase)
-    target = _sql_literal(" " * len(SEPARATORS) + string.ascii_lowercase)
+    separators = SEPARATORS.replace("\x00", "")  # PostgreSQL text never holds a NUL
+    source = _sql_literal(separators + FOLD_FROM)
+    target = _sql_literal(" " * len(separators) + FOLD_TO)
     return f"""
 CREATE OR REPLACE FUNCTION linge_terms(description text, address text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
@@ -190,35 +208,78 @@ END""",
 ]
 
 
+RULE = hashlib.sha256((SEPARATORS + FOLD_FROM + FOLD_TO).encode()).hexdigest()[:16]
+RULE_TABLE = f"{FTS_TABLE}_rule"
+
+
 def install(connection: BaseDatabaseWrapper = default_connection, *,
             rebuild: bool = False) -> None:
-    """Create what is missing of the index (idempotent); `rebuild` re-indexes every case.
+    """Create what is missing of the index, and re-index every case when it may be stale.
 
-    Runs from the migration and again after every migrate: on SQLite, Django rebuilds a
-    table it alters by copying it, which drops the table's triggers.
+    Runs from the migration and again after every migrate. The index is rebuilt when
+    the rule (RULE: separators and case folding) differs from the one it was built
+    with, when `rebuild` asks for it, and on SQLite when a trigger is missing: Django
+    rebuilds a table it alters by copying it, which drops the table's triggers, and a
+    case written before they are back would be missing from the index.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_postgres_function())
-            if rebuild:
-                cursor.execute(f"DROP INDEX IF EXISTS {POSTGRES_INDEX}")
-            terms_sql = _PG_TERMS % ("description", "address")
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {POSTGRES_INDEX} ON cases_case "
-                           f"USING gin ({terms_sql})")
+            _install_postgres(cursor, rebuild)
         elif connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
-            )
-            fresh = cursor.fetchone() is None
-            if rebuild and not fresh:
-                cursor.execute(f"DROP TABLE {FTS_TABLE}")
-                fresh = True
-            if fresh:
-                # Contentless (the text stays in cases_case); no positions, no sizes:
-                # only "which cases hold this term" is ever asked.
-                cursor.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(terms, "
-                               "content='', detail=none, columnsize=0, tokenize='ascii')")
-                cursor.execute(f"INSERT INTO {FTS_TABLE}(rowid, terms) SELECT id, "
-                               "linge_terms(description, address) FROM cases_case")
-            for trigger in _SQLITE_TRIGGERS:
-                cursor.execute(trigger)
+            _install_sqlite(cursor, rebuild)
+
+
+def _install_postgres(cursor, rebuild: bool) -> None:
+    cursor.execute("SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p "
+                   "WHERE p.proname = 'linge_terms'")
+    row = cursor.fetchone()
+    if rebuild or row is None or row[0] != RULE:
+        cursor.execute(f"DROP INDEX IF EXISTS {POSTGRES_INDEX}")
+        cursor.execute(_postgres_function())
+        cursor.execute(f"COMMENT ON FUNCTION linge_terms(text, text) IS '{RULE}'")
+    terms_sql = _PG_TERMS % ("description", "address")
+    cursor.execute(f"CREATE INDEX IF NOT EXISTS {POSTGRES_INDEX} ON cases_case "
+                   f"USING gin ({terms_sql})")
+
+
+def _install_sqlite(cursor, rebuild: bool) -> None:
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {RULE_TABLE} (rule text NOT NULL)")
+    cursor.execute(f"SELECT rule FROM {RULE_TABLE}")
+    row = cursor.fetchone()
+    cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                   f"('{FTS_TABLE}_insert', '{FTS_TABLE}_delete', '{FTS_TABLE}_update')")
+    triggers = cursor.fetchone()[0]
+    if rebuild or row is None or row[0] != RULE or triggers < len(_SQLITE_TRIGGERS):
+        cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        # Contentless (the text stays in cases_case); no positions, no sizes: only
+        # "which cases hold this term" is ever asked.
+        cursor.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(terms, "
+                       "content='', detail=none, columnsize=0, tokenize='ascii')")
+        cursor.execute(f"INSERT INTO {FTS_TABLE}(rowid, terms) SELECT id, "
+                       "linge_terms(description, address) FROM cases_case")
+        cursor.execute(f"DELETE FROM {RULE_TABLE}")
+        cursor.execute(f"INSERT INTO {RULE_TABLE} (rule) VALUES (%s)", [RULE])
+    for trigger in _SQLITE_TRIGGERS:
+        cursor.execute(trigger)
+
+
+def uninstall(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP INDEX IF EXISTS {POSTGRES_INDEX}")
+            cursor.execute("DROP FUNCTION IF EXISTS linge_terms(text, text)")
+        elif connection.vendor == "sqlite":
+            for trigger in ("insert", "delete", "update"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{trigger}")
+            cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {RULE_TABLE}")
+
+
+def install_if_migrated(connection: BaseDatabaseWrapper) -> None:
+    """post_migrate: install() once the migration that creates the index is applied."""
+    applied = MigrationRecorder(connection).applied_migrations()
+    if ("cases", MIGRATION) in applied:
+        install(connection)
+
+
+MIGRATION = "0003_case_text_search_index"

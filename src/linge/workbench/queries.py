@@ -121,11 +121,17 @@ def _date(value: str | None) -> date | None:
         return None
 
 
+def _printable(text: str) -> str:
+    # Control characters (a NUL from a pasted text, say) match nothing anyone typed, and
+    # PostgreSQL refuses a NUL outright.
+    return "".join(c for c in text if c.isprintable() or c.isspace()).strip()
+
+
 def parse_filters(params: QueryDict, roles: Roles) -> Filters:
     tab = params.get("tab", "")
     return Filters(
         tab=tab if tab in TAB_KEYS else default_tab(roles),
-        q=params.get("q", "").strip()[:50],
+        q=_printable(params.get("q", ""))[:50],
         category=_int(params.get("category")),
         area=_int(params.get("area")),
         source=params.get("source", "") if params.get("source") in Source.values else "",

@@ -12,14 +12,7 @@ def install(apps, schema_editor):
 def uninstall(apps, schema_editor):
     from linge.cases import search
 
-    with schema_editor.connection.cursor() as cursor:
-        if schema_editor.connection.vendor == "postgresql":
-            cursor.execute(f"DROP INDEX IF EXISTS {search.POSTGRES_INDEX}")
-            cursor.execute("DROP FUNCTION IF EXISTS linge_terms(text, text)")
-        else:
-            for suffix in ("insert", "delete", "update"):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {search.FTS_TABLE}_{suffix}")
-            cursor.execute(f"DROP TABLE IF EXISTS {search.FTS_TABLE}")
+    search.uninstall(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
