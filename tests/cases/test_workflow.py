@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.http import Http404
 
 from linge.cases import deadlines, workflow
 from linge.cases.chain import verify_chain
 from linge.cases.models import Case, CaseEvent, Rating, Source, State
 from linge.cases.workflow import Photo, WorkflowError, hash_tracking_code
 from linge.notify.models import Outbox
-from linge.people.scope import SYSTEM, Actor
+from linge.people.scope import SYSTEM, Actor, access_case, visible_cases
 from tests.conftest import City, at
 
 MONDAY = at("2026-11-02 09:00")
@@ -70,6 +71,11 @@ def test_return_chain_back_to_the_grid(city: City) -> None:
     workflow.dispatch(case, city["dispatcher"], unit=city.office, now=MONDAY)
     workflow.return_case(case, city["office_handler"], reason="不属于执法队职责", now=MONDAY)
     assert case.state == State.ESCALATED and case.owner_unit == city.platform
+    # The office is off the case: it no longer sees it.
+    assert case.dispatched_unit is None
+    assert not visible_cases(city["office_handler"]).filter(pk=case.pk).exists()
+    with pytest.raises(Http404):
+        access_case(city["office_handler"], case.number)
     workflow.return_case(case, city["dispatcher"], reason="请网格先核实", now=MONDAY)
     assert case.state == State.ACCEPTED and case.owner_unit.area == city.grid
     event = case.events.get(action="return", from_state=State.DISPATCHED)

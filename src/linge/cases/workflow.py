@@ -538,6 +538,9 @@ def return_case(case: Case, who, *, reason: str, now=None, store=None) -> Case:
         if c.state == State.DISPATCHED:
             c.owner_unit_id = store.unit_id(c.town_id, UnitKind.TOWN_PLATFORM)
             c.extension_requested = False
+            # The unit is off the case: it no longer sees it, nor the reporter's phone.
+            # The event keeps who returned it.
+            c.dispatched_unit = None
         else:
             c.owner_unit_id = store.unit_id(c.grid_id, UnitKind.GRID_TEAM)
 
