@@ -130,9 +130,11 @@ def test_return_chain(live_server, browser, city: City) -> None:
     open_case(dept, live_server, case)
     act(dept, "return", {"reason": "私搭乱建不属于市场监管职责，请改派综合执法"})
     assert state_of(case) == State.ESCALATED
-    # The department keeps reading it (the workflow keeps dispatched_unit until the
-    # next dispatch) but has nothing left to do on it.
-    assert dept.locator("#no-actions").is_visible()
+    # The department is off the case: it lands on its inbox, told the case went back,
+    # and can no longer open it.
+    assert dept.url.endswith("/work/") and "已回退" in dept.content()
+    assert case.number not in dept.content()
+    assert dept.goto(f"{live_server.url}/work/case/{case.number}/").status == 404
 
     # The town sends it back to the grid, with a reason.
     town_ctx, town = staff_page(browser, live_server, "dispatcher")
