@@ -365,12 +365,13 @@ def test_shangdun_grid_1_is_the_named_team(city):
 
 def test_residents(city):
     residents = User.objects.filter(is_resident=True)
-    assert 5 <= residents.count() <= 100
+    assert residents.count() == 2_000
     assert {r.pk for r in residents} == {r.pk for r in city.residents}
+    assert len({r.phone for r in residents}) == 2_000
     for resident in residents:
         assert resident.username == "r" + resident.phone
         assert not resident.has_usable_password()
-        assert not resident.memberships.exists()
+    assert not residents.filter(memberships__isnull=False).exists()
 
 
 def test_city_info_carries_lanes_and_leaf_categories(city):

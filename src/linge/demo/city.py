@@ -46,7 +46,9 @@ DEMO_PASSWORD = "linge-demo"
 # Demo accounts all "joined" at the same moment, so two builds give identical rows.
 JOINED = datetime(2024, 1, 1, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 TOTAL_HOUSEHOLDS = 340_000
-RESIDENTS = 30
+# Residents who report through the app: with the default 20,000 cases each has a
+# handful over the year, as in a real city, rather than hundreds.
+RESIDENTS = 2_000
 
 # The real village and its grid count, placed first in its town.
 SHANGDUN_TOWN, SHANGDUN_STEM, SHANGDUN_GRIDS = "331081107", "上墩", 7
