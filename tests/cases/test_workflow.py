@@ -12,6 +12,7 @@ from linge.cases.chain import verify_chain
 from linge.cases.models import Case, CaseEvent, Rating, Source, State
 from linge.cases.workflow import Photo, WorkflowError, hash_tracking_code
 from linge.notify.models import Outbox
+from linge.people.models import User
 from linge.people.scope import SYSTEM, Actor, access_case, visible_cases
 from tests.conftest import City, at
 
@@ -144,6 +145,59 @@ def test_merge_makes_the_reporter_a_supporter(city: City) -> None:
     # The supporter is told like the reporter.
     assert Outbox.objects.filter(recipient=city["other_resident"], event__action="accept",
                                  channel="inbox").exists()
+
+
+def test_merge_carries_supporters_over(city: City) -> None:
+    first = report(city)
+    workflow.add_support(first, city["other_resident"], now=MONDAY)
+    # The duplicate's reporter already supports the first case: the merge still goes
+    # through, and nobody is added twice.
+    duplicate = report(city, who=city["other_resident"])
+    workflow.add_support(duplicate, city["resident"], now=MONDAY)
+    workflow.merge(duplicate, city["full_time"], into=first, now=MONDAY)
+    first.refresh_from_db()
+    assert duplicate.state == State.MERGED
+    assert first.support_count == 1
+    assert list(first.supporters.values_list("user", flat=True)) == [city["other_resident"].pk]
+    # A supporter of a duplicate follows the case it was merged into.
+    neighbour = User.objects.create(username="r13900000003", phone="13900000003",
+                                    is_resident=True)
+    third = report(city)
+    fourth = report(city, who=city["other_resident"])
+    workflow.add_support(fourth, neighbour, now=MONDAY)
+    workflow.merge(fourth, city["full_time"], into=third, now=MONDAY)
+    assert set(third.supporters.values_list("user", flat=True)) == {
+        city["other_resident"].pk, neighbour.pk}
+
+
+def test_merge_into_a_case_awaiting_its_rating_is_refused_clearly(city: City) -> None:
+    first = report(city)
+    workflow.accept(first, city["full_time"], now=MONDAY)
+    workflow.resolve(first, city["full_time"], note="已清理", now=MONDAY)
+    duplicate = report(city, who=city["other_resident"])
+    with pytest.raises(WorkflowError, match="待评价"):
+        workflow.merge(duplicate, city["full_time"], into=first, now=MONDAY)
+    duplicate.refresh_from_db()
+    assert duplicate.state == State.SUBMITTED
+
+
+def test_an_anonymous_report_names_nobody(city: City) -> None:
+    resident = city["other_resident"]
+    resident.display_name = ""
+    resident.save()
+    case = report(city, who=resident, anonymous=True)
+    event = case.events.get(action="submit")
+    assert case.reporter is None and event.actor is None and event.actor_label == "匿名群众"
+    # A resident's own moves are labelled 群众, never with the username (the phone).
+    workflow.add_support(report(city), resident, now=MONDAY)
+    assert CaseEvent.objects.filter(action="add_support").get().actor_label == "群众"
+
+
+def test_coordinates_must_be_on_earth(city: City) -> None:
+    for lon, lat in ((400.0, 28.3), (121.3, 95.0), (121.3, None)):
+        with pytest.raises(WorkflowError, match="位置坐标无效"):
+            report(city, lon=lon, lat=lat)
+    assert not Case.objects.exists()
 
 
 def test_support_once(city: City) -> None:

@@ -35,3 +35,11 @@ def test_only_ones_own_messages(client, city) -> None:
     assert "暂无消息" in client.get("/inbox").content.decode()
     client.post("/inbox")
     assert Outbox.objects.filter(recipient=city["resident"], read_at__isnull=False).count() == 0
+
+
+def test_odd_ids_mark_nothing(client, city) -> None:
+    workflow.submit(city["resident"], category=city.plain, grid=city.grid, description="乱堆")
+    client.force_login(city["resident"])
+    for odd in ("²", "9" * 30, "-1", "x"):
+        assert client.post("/inbox", {"id": odd}).status_code == 302, odd
+    assert Outbox.objects.filter(recipient=city["resident"], read_at__isnull=False).count() == 0

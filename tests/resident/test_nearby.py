@@ -55,6 +55,7 @@ def test_endpoint_shows_no_personal_data(client, city) -> None:
     assert "description" not in row and "联系我" not in str(body)
     assert "13900000001" not in str(body) and "居民甲" not in str(body)
     assert client.get("/report/nearby", {"category": "x"}).json() == {"cases": []}
+    assert client.get("/report/nearby", {"category": "9" * 25}).json() == {"cases": []}
 
 
 def test_endpoint_lists_only_the_scanned_village(client, city) -> None:

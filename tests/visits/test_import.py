@@ -22,7 +22,7 @@ def test_import_creates_then_updates(city: City) -> None:
 
 def test_bad_rows_refuse_the_whole_file(city: City) -> None:
     bad = ("地址,户主,人数,标签\n上墩村1号,王大伯,1,独居老人\n,无地址,2,\n"
-           "上墩村1号,重复,1,\n上墩村4号,钱,abc,\n上墩村5号,孙,2,外星人\n")
+           "上墩村1号,重复,1,\n上墩村4号,钱,abc,\n上墩村5号,孙,2,外星人\n上墩村6号,周,²,\n")
     with pytest.raises(households.ImportRefused) as refused:
         households.import_csv(city.grid, bad.encode())
     problems = refused.value.problems
@@ -30,6 +30,7 @@ def test_bad_rows_refuse_the_whole_file(city: City) -> None:
     assert any(p.startswith("第 4 行") and "第 2 行重复" in p for p in problems)
     assert any(p.startswith("第 5 行") and "人数" in p for p in problems)
     assert any(p.startswith("第 6 行") and "外星人" in p for p in problems)
+    assert any(p.startswith("第 7 行") and "人数" in p for p in problems)
     assert not Household.objects.exists()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from linge.areas.models import Area, Level
 from linge.cases.models import Case, Source
 from linge.visits import households
 from linge.visits.models import Household, Visit
@@ -66,6 +67,18 @@ def test_coverage_per_grid(client: Client, city: City) -> None:
     assert rows[city.grid.pk].rate == 0.5 and rows[city.grid.pk].visits == 2
     assert city.other_town_grid.pk not in rows
     assert "50%" in response.content.decode()
+
+
+def test_coverage_queries_do_not_grow_with_the_grids(client: Client, city: City,
+                                                     django_assert_max_num_queries) -> None:
+    client.force_login(city["admin"])  # sees every grid of the city
+    with django_assert_max_num_queries(12):
+        client.get("/work/visits/")
+    for i in range(100, 130):
+        Area.objects.create(code=f"331081107001{i:03d}", name=f"网格{i}", level=Level.GRID,
+                            parent=city.village)
+    with django_assert_max_num_queries(12):
+        assert len(client.get("/work/visits/").context["rows"]) > 30
 
 
 def test_a_double_tapped_visit_makes_one_visit_and_one_case(client: Client,

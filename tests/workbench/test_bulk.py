@@ -52,3 +52,10 @@ def test_bulk_by_who_may_not_is_refused_per_case(client: Client, city: City) -> 
     assert any("无权" in str(m) for m in response.context["messages"])
     assert Case.objects.get(pk=case.pk).state == State.SUBMITTED
     assert client.post("/work/bulk/", {"action": "reject"}).status_code == 404
+
+
+def test_bulk_never_sends_anyone_off_site(client: Client, city: City) -> None:
+    login(client, city["dispatcher"])
+    response = client.post("/work/bulk/", {"action": "dispatch", "numbers": ["x"],
+                                           "back": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == "/work/"

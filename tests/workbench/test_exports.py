@@ -55,3 +55,15 @@ def test_exports_keep_resident_text_from_being_a_formula(client: Client, city: C
     row = list(book.active.values)[1]
     assert row[9] == "'" + FORMULA and row[8] == "'@SUM(1+1)"
     assert not any(isinstance(v, str) and v.startswith(("=", "@")) for v in row)
+
+
+def test_control_characters_neither_break_nor_reach_the_files(client: Client, city: City) -> None:
+    clean = report(city, text="路灯坏了\x0b从昨天\x00开始")
+    assert clean.description == "路灯坏了从昨天开始"
+    # A case stored before text was cleaned still exports.
+    Case.objects.filter(pk=clean.pk).update(description="旧数据\x0b\x1f")
+    login(client, city["village_staff"])
+    response = client.get("/work/export.xlsx?tab=submitted")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [row[9] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["旧数据"]

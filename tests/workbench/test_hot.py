@@ -67,3 +67,27 @@ def test_only_the_village_may_set_its_agenda(client: Client, city: City) -> None
     assert client.get("/work/hot/").status_code == 200
     client.logout()
     assert client.get("/work/hot/").status_code == 302
+
+
+def test_a_double_tap_puts_the_item_on_the_agenda_once(client: Client, city: City) -> None:
+    near = make_hotspot(city)
+    client.force_login(city["village_staff"])
+    form = {"title": "村口焚烧垃圾问题", "meeting_on": "2026-12-10", "village": city.village.pk,
+            "category": city.urgent.pk, "numbers": ",".join(c.number for c in near)}
+    for _ in range(2):
+        assert client.post("/work/hot/agenda/", form).status_code == 302
+    assert Deliberation.objects.count() == 1
+    # A cluster of 300 cases fits in the form (it did not at 4,000 characters).
+    big = dict(form, title="大议题", numbers=",".join(["20261129-000123"] * 300))
+    client.post("/work/hot/agenda/", big)
+    assert Deliberation.objects.filter(title="大议题").exists()
+    # Ids beyond any integer column are a form error, not a crash.
+    assert client.post("/work/hot/agenda/", dict(form, category="9" * 30)).status_code == 302
+
+
+def test_the_newest_cases_make_the_clusters(city: City, monkeypatch) -> None:
+    make_hotspot(city)  # four cases 4 to 10 days old, and one far away
+    old = [burn(city, 121.3070, 28.3070 + i * 0.0003, 100 + i, "旧的焚烧") for i in range(3)]
+    monkeypatch.setattr("linge.insights.hot.MAX_CASES", 5)
+    found = clusters(visible_cases(city["village_staff"]))
+    assert len(found) == 1 and not set(found[0].numbers) & {c.number for c in old}

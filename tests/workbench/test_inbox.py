@@ -86,6 +86,10 @@ def test_filters_and_search(client: Client, city: City) -> None:
     assert numbers(client.get("/work/?tab=submitted&since=2000-01-01&until=2000-01-02")) == []
     # Garbage in the filters is ignored, not an error.
     assert client.get("/work/?tab=nope&category=x&since=yesterday").status_code == 200
+    for odd in ("area=" + "9" * 25, "category=" + "9" * 25, "until=9999-12-31",
+                "since=0001-01-01", "area=²", "q=%00"):
+        assert client.get(f"/work/?{odd}").status_code == 200, odd
+        assert client.get(f"/work/export.csv?{odd}").status_code == 200, odd
 
 
 def test_mask_phone() -> None:

@@ -74,6 +74,10 @@ class Area(models.Model):
             area = area.parent
         return area
 
+    # select_related() these on grids whose full_name is shown in a list: each step up
+    # is otherwise one query per grid.
+    NAME_PATH = ("parent__parent__parent",)
+
     @property
     def full_name(self) -> str:
         names = []

@@ -177,6 +177,10 @@ class BatchStore(Store):
     def is_supporter(self, case: Case, user_id: int) -> bool:
         return (case.pk, user_id) in self.supported
 
+    def supporter_ids(self, case: Case) -> list[int]:
+        # Stories are told whole within a chunk, so a case's supporters are all here.
+        return [s.user_id for s in self.supporters if s.case_id == case.pk]
+
     def add_attachments(self, attachments: list[Attachment]) -> None:
         for attachment in attachments:
             key = (attachment.case.pk, attachment.kind)

@@ -110,6 +110,10 @@ class Store:
     def is_supporter(self, case: Case, user_id: int) -> bool:
         return Supporter.objects.filter(case=case, user_id=user_id).exists()
 
+    def supporter_ids(self, case: Case) -> list[int]:
+        return list(Supporter.objects.filter(case=case).order_by("pk")
+                    .values_list("user_id", flat=True))
+
     def add_attachments(self, attachments: list[Attachment]) -> None:
         Attachment.objects.bulk_create(attachments)
 

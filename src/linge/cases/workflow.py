@@ -33,9 +33,10 @@ from linge.cases.models import (
     State,
 )
 from linge.cases.store import Store
-from linge.cases.transitions import ACTION_LABELS, NEW, TABLE, refusal, target_state
+from linge.cases.transitions import ACTION_LABELS, NEW, TABLE, refusal, rule_for, target_state
 from linge.people.models import Lane, Unit, UnitKind, User
 from linge.people.scope import GRID_HANDS, Actor, as_actor, capacities, roles_of
+from linge.plaintext import strip_controls
 
 MAX_DESCRIPTION = 2000
 MAX_REASON = 500
@@ -72,7 +73,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _text(value: str, limit: int, what: str, state: str, action: str, required: bool) -> str:
-    value = (value or "").strip()
+    value = strip_controls(value or "").strip()
     if required and not value:
         raise WorkflowError(state, action, _("请填写%(what)s") % {"what": what})
     if len(value) > limit:
@@ -236,6 +237,8 @@ def submit(
     `required_by`: the date a higher level hands the case down with (source 上级交办);
     the accept and resolve deadlines never fall after it."""
     actor = as_actor(who)
+    if anonymous and actor.user is not None and actor.user.is_resident:
+        actor = Actor()  # an anonymous report names nobody, not even in its events
     store = store or Store()
     now = _now(now)
     if submit_key:
@@ -250,6 +253,10 @@ def submit(
         raise WorkflowError(NEW, "submit", _("未知的来源"))
     if source in STAFF_SOURCES and not _is_staff(actor):
         raise WorkflowError(NEW, "submit", _("只有工作人员可以登记巡查或走访发现的问题"))
+    if (lon is None) != (lat is None) or (
+        lon is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90)
+    ):
+        raise WorkflowError(NEW, "submit", _("位置坐标无效"))
     if required_by is not None and (source != Source.HIGHER or required_by <= now):
         raise WorkflowError(NEW, "submit", _("只有上级交办可以指定办结期限，且期限须晚于现在"))
     area = _grid_area(grid, NEW)
@@ -282,7 +289,8 @@ def _create(
             reporter=reporter,
             reporter_phone=reporter_phone or (reporter.phone if reporter else ""),
             tracking_code_hash=hash_tracking_code(code) if code else "",
-            submit_key=submit_key or None, lon=lon, lat=lat, address=address[:200],
+            submit_key=submit_key or None, lon=lon, lat=lat,
+            address=strip_controls(address).strip()[:200],
             grid=area, village_id=village_id, town_id=store.parent_id(village_id),
             owner_unit_id=store.unit_id(area.pk, UnitKind.GRID_TEAM),
             state=State.SUBMITTED, created_at=now, updated_at=now, required_by=required_by,
@@ -336,13 +344,19 @@ def reject(case: Case, who, *, reason: str, now=None, store=None) -> Case:
 
 
 def merge(case: Case, who, *, into: Case, note: str = "", now=None, store=None) -> Case:
-    """Merge a duplicate into the case it repeats; its reporter becomes a supporter there."""
+    """Merge a duplicate into the case it repeats.
+
+    Its reporter and its supporters become supporters there, so they hear of the
+    progress as the merge message promises.
+    """
 
     def check(c: Case, actor: Actor) -> None:
         if into.pk == c.pk:
             raise WorkflowError(c.state, "merge", _("不能与自身合并"))
         if into.state in FINAL_STATES:
             raise WorkflowError(c.state, "merge", _("目标案件已结束，不能合并"))
+        if rule_for(into.state, "add_support") is None:
+            raise WorkflowError(c.state, "merge", _("目标案件已办结待评价，不能合并"))
 
     def apply(c: Case, at: datetime) -> None:
         c.merged_into = into
@@ -355,9 +369,19 @@ def merge(case: Case, who, *, into: Case, note: str = "", now=None, store=None) 
             case, who, "merge", now=now, store=store, check=check, apply=apply,
             data={"into": into.number, "note": note},
         )
-        if merged.reporter_id and merged.reporter_id != into.reporter_id:
-            _support(into, merged.reporter, now=now, store=store, merged=True)
+        for person in _people_of(merged, store):
+            if person.pk != into.reporter_id and not store.is_supporter(into, person.pk):
+                _support(into, person, now=now, store=store, merged=True)
     return merged
+
+
+def _people_of(case: Case, store: Store) -> list[User]:
+    """The residents following a case: its reporter, then its supporters."""
+    people = [case.reporter] if case.reporter_id else []
+    others = [pk for pk in store.supporter_ids(case) if pk != case.reporter_id]
+    if others:
+        people += list(User.objects.filter(pk__in=others).order_by("pk"))
+    return people
 
 
 def transfer(case: Case, who, *, grid: Area, reason: str, now=None, store=None) -> Case:

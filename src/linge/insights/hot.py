@@ -70,9 +70,10 @@ def keywords(texts: list[str], top: int = 5) -> list[str]:
 def clusters(cases: QuerySet[Case], *, radius_m: float = 300, window: timedelta = timedelta(
         days=30), min_size: int = 3, since: datetime | None = None) -> list[Cluster]:
     since = since or timezone.now() - timedelta(days=180)
-    rows = (cases.filter(created_at__gte=since, lon__isnull=False, lat__isnull=False)
-            .exclude(state__in=[State.REJECTED, State.MERGED])
-            .select_related("category").order_by("created_at")[:MAX_CASES])
+    # The newest MAX_CASES, walked oldest first (a cluster grows forward in time).
+    rows = list(cases.filter(created_at__gte=since, lon__isnull=False, lat__isnull=False)
+                .exclude(state__in=[State.REJECTED, State.MERGED])
+                .select_related("category").order_by("-created_at")[:MAX_CASES])[::-1]
     open_: dict[int, list[Cluster]] = {}
     done: list[Cluster] = []
     for case in rows:

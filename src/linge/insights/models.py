@@ -27,6 +27,11 @@ class Deliberation(models.Model):
         verbose_name_plural = _("民主恳谈议题")
         ordering = ["-meeting_on", "-pk"]
         indexes = [models.Index(fields=["village", "meeting_on"], name="deliberation_village")]
+        constraints = [
+            # A double tap on 列入议题 must not put the same item on the agenda twice.
+            models.UniqueConstraint(fields=["village", "meeting_on", "title"],
+                                    name="one_agenda_item_per_meeting"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.meeting_on} {self.title}"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from linge.areas.models import Area, Level
 from linge.cases.models import Category
-from linge.insights.hot import clusters
+from linge.insights.hot import MAX_CASES, clusters
 from linge.insights.models import Deliberation
 from linge.people.scope import roles_of, visible_cases
 from linge.workbench.views import staff_required
@@ -25,10 +26,13 @@ class AgendaForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("议题"), max_length=100)
     meeting_on = forms.DateField(label=gettext_lazy("恳谈日期"),
                                  widget=forms.DateInput(attrs={"type": "date"}))
-    village = forms.IntegerField(widget=forms.HiddenInput)
-    category = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    village = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    category = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1,
+                                  max_value=2**31 - 1)
     keywords = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
-    numbers = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
+    # Case numbers are 15 characters: room for every case of a cluster of MAX_CASES.
+    numbers = forms.CharField(widget=forms.HiddenInput, required=False,
+                              max_length=16 * MAX_CASES)
 
 
 class OutcomeForm(forms.Form):
@@ -69,12 +73,19 @@ def add_to_agenda(request: HttpRequest) -> HttpResponse:
     visible = set(visible_cases(request.user).filter(
         number__in=data["numbers"].split(",")).values_list("number", flat=True))
     now = timezone.now()
-    Deliberation.objects.create(
-        village=village, title=data["title"], meeting_on=data["meeting_on"],
-        category=Category.objects.filter(pk=data.get("category")).first(),
-        keywords=data.get("keywords", "")[:100], case_numbers=sorted(visible),
-        created_by=request.user, created_at=now, updated_at=now,
-    )
+    try:
+        with transaction.atomic():
+            Deliberation.objects.get_or_create(
+                village=village, title=data["title"], meeting_on=data["meeting_on"],
+                defaults={
+                    "category": Category.objects.filter(pk=data.get("category")).first(),
+                    "keywords": data.get("keywords", "")[:100],
+                    "case_numbers": sorted(visible), "created_by": request.user,
+                    "created_at": now, "updated_at": now,
+                },
+            )
+    except IntegrityError:
+        pass  # the same item, added by a second tap at the same moment
     messages.success(request, _("已列入民主恳谈议题"))
     return redirect("workbench:hot")
 

@@ -109,6 +109,10 @@ class Actor:
     def label(self) -> str:
         if self.system:
             return "系统"
+        if self.user is not None and self.user.is_resident:
+            # Events are shown to every staff member who sees the case and sealed into
+            # the chain for good; a resident's username is their phone number.
+            return "群众"
         if self.user is not None:
             return self.user.display_name or self.user.username
         return "匿名群众"

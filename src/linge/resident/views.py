@@ -48,6 +48,7 @@ from linge.insights.hot import deliberations_for_village
 from linge.net import client_ip
 from linge.notify.models import Channel, Outbox
 from linge.people.scope import Actor, Capacity, access_case, capacities
+from linge.plaintext import small_int
 from linge.resident import otp
 from linge.resident.present import outline, team_of, timeline
 from linge.resident.qr import check_signature, grid_signature
@@ -246,10 +247,10 @@ def report(request: HttpRequest) -> HttpResponse:
             lon, lat = gps
     try:
         area = _chosen_grid(request, lon, lat)
-        category = int(request.POST.get("category") or 0)
     except Refused as refused:
         return _refuse(request, qr_grid, str(refused))
-    except ValueError:
+    category = small_int(request.POST.get("category"))
+    if category is None:
         return _refuse(request, qr_grid, _("请选择具体的问题小类"))
     resident = _resident(request)
     phone, code = request.POST.get("phone", "").strip(), request.POST.get("code", "").strip()
@@ -314,9 +315,8 @@ def _nearby_grid(request: HttpRequest) -> int | None:
 
 @require_GET
 def nearby_json(request: HttpRequest) -> JsonResponse:
-    try:
-        category = int(request.GET.get("category") or 0)
-    except ValueError:
+    category = small_int(request.GET.get("category"))
+    if category is None:
         return JsonResponse({"cases": []})
     lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
     grid_id = _nearby_grid(request)
@@ -519,7 +519,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         target = rows.filter(read_at__isnull=True)
         one = request.POST.get("id", "")
         if one:
-            target = target.filter(pk=int(one)) if one.isdigit() else target.none()
+            pk = small_int(one)
+            target = target.filter(pk=pk) if pk is not None else target.none()
         target.update(read_at=timezone.now())
         return redirect(reverse("resident:inbox"))
     return render(request, "resident/inbox.html", {

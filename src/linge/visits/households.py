@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from linge.areas.models import Area, Level
 from linge.people.models import User
 from linge.people.scope import GRID_ESCALATORS, GRID_HANDS, GRID_VIEWERS, roles_of
+from linge.plaintext import small_int, strip_controls
 from linge.visits.models import KNOWN_TAGS, Household, Visit
 
 COLUMNS = {"address": ("地址", "address"), "head": ("户主", "head"),
@@ -73,7 +74,7 @@ def import_csv(grid: Area, data: bytes | str) -> tuple[int, int]:
 
         def cell(key: str, record=record) -> str:
             i = index.get(key)
-            return record[i].strip() if i is not None and i < len(record) else ""
+            return strip_controls(record[i]).strip() if i is not None and i < len(record) else ""
 
         address, head = cell("address"), cell("head")
         where = _("第 %(n)s 行") % {"n": line}
@@ -86,7 +87,7 @@ def import_csv(grid: Area, data: bytes | str) -> tuple[int, int]:
         if not head or len(head) > 32:
             problems.append(f"{where}：" + _("户主不能为空，且不超过 32 字"))
         people_text = cell("people") or "1"
-        if not people_text.isdigit() or not 1 <= int(people_text) <= 99:
+        if not 1 <= (small_int(people_text) or 0) <= 99:
             problems.append(f"{where}：" + _("人数应为 1 到 99 的整数，实际为「%(v)s」") % {
                 "v": people_text})
             people = 1
@@ -170,7 +171,7 @@ class Coverage:
 
 def coverage(grids, since: datetime | None = None, days: int = 90) -> list[Coverage]:
     since = since or timezone.now() - timedelta(days=days)
-    grids = list(grids.order_by("code")[:500])
+    grids = list(grids.select_related(*Area.NAME_PATH).order_by("code")[:500])
     ids = [g.pk for g in grids]
     registered = dict(Household.objects.filter(grid_id__in=ids).values_list("grid_id")
                       .annotate(n=Count("pk")))

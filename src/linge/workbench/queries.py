@@ -20,6 +20,7 @@ from linge.cases.models import Case, Category, Light, Source, State
 from linge.people.models import User
 from linge.people.privacy import mask_phone  # noqa: F401 (used as module.mask_phone)
 from linge.people.scope import Capacity, Roles, roles_of, visible_cases
+from linge.plaintext import small_int, strip_controls
 
 OPEN_CLOCK_STATES = [State.SUBMITTED, State.ACCEPTED, State.ESCALATED, State.DISPATCHED,
                      State.VERIFYING]
@@ -108,30 +109,27 @@ class Filters:
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return small_int(value)
+
+
+# Dates outside these years are typing mistakes, and at the edges of what datetime
+# holds, adding a day or a time zone overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _date(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def _printable(text: str) -> str:
-    # Control characters (a NUL from a pasted text, say) match nothing anyone typed, and
-    # PostgreSQL refuses a NUL outright.
-    return "".join(c for c in text if c.isprintable() or c.isspace()).strip()
+    return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def parse_filters(params: QueryDict, roles: Roles) -> Filters:
     tab = params.get("tab", "")
     return Filters(
         tab=tab if tab in TAB_KEYS else default_tab(roles),
-        q=_printable(params.get("q", ""))[:50],
+        q=strip_controls(params.get("q", "")).strip()[:50],
         category=_int(params.get("category")),
         area=_int(params.get("area")),
         source=params.get("source", "") if params.get("source") in Source.values else "",

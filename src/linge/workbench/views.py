@@ -38,6 +38,7 @@ from linge.net import client_ip
 from linge.notify.models import Channel, Outbox, Status
 from linge.people.models import Lane, Unit, UnitKind, User
 from linge.people.scope import GRID_HANDS, access_case, as_actor, capacities, roles_of
+from linge.plaintext import strip_controls
 from linge.workbench import lockout
 from linge.workbench import queries as Q_
 from linge.workbench.svgmap import grid_map
@@ -175,7 +176,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         lane = Lane.objects.filter(pk=Q_._int(request.POST.get("lane"))).first()
         if unit is None:
             messages.error(request, _("请选择承办单位"))
-            return redirect(request.POST.get("back") or reverse("workbench:inbox"))
+            return _back(request)
     done, refused = [], []
     for number in numbers:
         try:
@@ -224,8 +225,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        value = strip_controls(value)  # from cases written before text was cleaned
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 
@@ -334,7 +337,7 @@ def _action_forms(case: Case, user: User, allowed: list[str]) -> list[dict]:
         if "grid" in fields:
             extra["grids"] = Area.objects.filter(
                 level=Level.GRID, parent__parent_id=case.town_id
-            ).exclude(pk=case.grid_id).order_by("code")
+            ).exclude(pk=case.grid_id).select_related(*Area.NAME_PATH).order_by("code")
         if "assignee" in fields:
             extra["assignees"] = User.objects.filter(
                 memberships__unit__area_id=case.grid_id,

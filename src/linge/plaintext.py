@@ -1,0 +1,24 @@
+"""Text from users, cleaned of what no one means to type."""
+
+from __future__ import annotations
+
+# Control characters other than newline and tab: a pasted NUL is refused by PostgreSQL,
+# and most of the rest by Excel files (openpyxl raises on them).
+_CONTROLS = {code: None for code in [*range(32), 127] if chr(code) not in "\n\t"}
+
+
+def strip_controls(text: str) -> str:
+    return text.replace("\r\n", "\n").translate(_CONTROLS)
+
+
+def small_int(text: str | None, maximum: int = 2**31 - 1) -> int | None:
+    """A non-negative whole number written in ASCII digits, within `maximum`; else None.
+
+    str.isdigit() is not enough: it accepts ² and ٣, which int() refuses or reads
+    as something else, and a 30-digit id overflows the database's integers.
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    number = int(text)
+    return number if number <= maximum else None
