@@ -193,6 +193,26 @@ def test_an_anonymous_report_names_nobody(city: City) -> None:
     assert CaseEvent.objects.filter(action="add_support").get().actor_label == "群众"
 
 
+def test_supervise_is_offered_once(city: City) -> None:
+    case = report(city)
+    assert "supervise" in workflow.allowed_actions(case, city["leader"])
+    workflow.supervise(case, city["leader"], now=MONDAY)
+    assert "supervise" not in workflow.allowed_actions(case, city["leader"])
+    with pytest.raises(WorkflowError, match="已在督办中"):
+        workflow.supervise(case, city["leader"], now=MONDAY)
+
+
+def test_a_missing_input_is_named_without_blaming_the_state(city: City) -> None:
+    case = report(city)
+    workflow.accept(case, city["full_time"], now=MONDAY)
+    with pytest.raises(WorkflowError) as refused:
+        workflow.resolve(case, city["full_time"], note=" ", now=MONDAY)
+    assert str(refused.value) == "请填写处置情况"
+    with pytest.raises(WorkflowError) as refused:
+        workflow.reject(case, city["full_time"], reason="不归我们管", now=MONDAY)
+    assert str(refused.value).startswith("案件处于「处理中」，不能「不予受理」")
+
+
 def test_coordinates_must_be_on_earth(city: City) -> None:
     for lon, lat in ((400.0, 28.3), (121.3, 95.0), (121.3, None)):
         with pytest.raises(WorkflowError, match="位置坐标无效"):

@@ -189,6 +189,9 @@ class Case(models.Model):
             models.Index(fields=["owner_unit", "state"], name="case_owner_state"),
             models.Index(fields=["dispatched_unit", "state"], name="case_dispatched_state"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # A caller who logs in with their phone finds the cases they phoned in.
+            models.Index(fields=["reporter_phone"], name="case_caller_phone",
+                         condition=models.Q(reporter__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -68,6 +68,10 @@ def _extension_not_asked(case: Case, caps: set[C]) -> str | None:
     return str(_("已有待审批的延时申请")) if case.extension_requested else None
 
 
+def _not_supervised(case: Case, caps: set[C]) -> str | None:
+    return str(_("该案件已在督办中")) if case.supervised else None
+
+
 SUPPORT = _who(C.RESIDENT)
 SUPERVISE = _who(C.COMMAND)
 STAY = ""
@@ -82,7 +86,7 @@ TABLE: dict[tuple[str, str], Rule] = {
         State.SUBMITTED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF, C.DISPATCHER)
     ),
     (State.SUBMITTED, "add_support"): Rule(STAY, SUPPORT),
-    (State.SUBMITTED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    (State.SUBMITTED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 处理中: the grid handles it, or escalates what it cannot.
     (State.ACCEPTED, "assign"): Rule(STAY, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF), public=False),
     (State.ACCEPTED, "resolve"): Rule(State.RESOLVED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
@@ -92,14 +96,14 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     (State.ACCEPTED, "suspend"): Rule(State.SUSPENDED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF)),
     (State.ACCEPTED, "add_support"): Rule(STAY, SUPPORT),
-    (State.ACCEPTED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    (State.ACCEPTED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 待派遣: the town platform dispatches, solves it itself, or sends it back.
     (State.ESCALATED, "dispatch"): Rule(State.DISPATCHED, _who(C.DISPATCHER)),
     (State.ESCALATED, "resolve"): Rule(State.RESOLVED, _who(C.DISPATCHER)),
     (State.ESCALATED, "return"): Rule(State.ACCEPTED, _who(C.DISPATCHER)),
     (State.ESCALATED, "suspend"): Rule(State.SUSPENDED, _who(C.DISPATCHER)),
     (State.ESCALATED, "add_support"): Rule(STAY, SUPPORT),
-    (State.ESCALATED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    (State.ESCALATED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 已派遣: the office or department handles and feeds back, or returns it.
     (State.DISPATCHED, "resolve"): Rule(State.VERIFYING, _who(C.HANDLER), public=False),
     (State.DISPATCHED, "return"): Rule(State.ESCALATED, _who(C.HANDLER), public=False),
@@ -114,20 +118,20 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     (State.DISPATCHED, "suspend"): Rule(State.SUSPENDED, _who(C.DISPATCHER)),
     (State.DISPATCHED, "add_support"): Rule(STAY, SUPPORT),
-    (State.DISPATCHED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    (State.DISPATCHED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 待核查: the town checks the department's feedback before the resident sees it.
     (State.VERIFYING, "verify"): Rule(State.RESOLVED, _who(C.DISPATCHER)),
     (State.VERIFYING, "fail_verification"): Rule(
         State.DISPATCHED, _who(C.DISPATCHER), public=False
     ),
     (State.VERIFYING, "add_support"): Rule(STAY, SUPPORT),
-    (State.VERIFYING, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    (State.VERIFYING, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 挂起: waiting for budget or season; the clock stops and the reason is public.
     (State.SUSPENDED, "resume"): Rule(
         PRIOR, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF, C.DISPATCHER), guard=_resume_guard
     ),
     (State.SUSPENDED, "add_support"): Rule(STAY, SUPPORT),
-    (State.SUSPENDED, "supervise"): Rule(STAY, SUPERVISE, public=False),
+    (State.SUSPENDED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 待评价: the reporter rates; unsatisfied sends it back to the last handler.
     (State.RESOLVED, "rate"): Rule(State.CLOSED, _who(C.REPORTER)),
     (State.RESOLVED, "reopen"): Rule(REWORK, _who(C.REPORTER)),

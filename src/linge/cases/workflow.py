@@ -43,15 +43,21 @@ MAX_REASON = 500
 
 
 class WorkflowError(Exception):
-    """A refused move. Names the state, the action and the reason, in Chinese."""
+    """A refused move. Names the state, the action and the reason, in Chinese.
 
-    def __init__(self, state: str, action: str, reason: str) -> None:
+    `about_input`: the move is allowed but what was filled in is not (a missing note,
+    a photo the category requires); the message is then the reason alone, since
+    "the case is in state X" would point the user at the wrong thing.
+    """
+
+    def __init__(self, state: str, action: str, reason: str, *, about_input: bool = False) -> None:
         self.state = state
         self.action = action
         self.reason = reason
         state_label = State(state).label if state else _("新建")
         action_label = ACTION_LABELS.get(action, action)
         super().__init__(
+            reason if about_input else
             _("案件处于「%(state)s」，不能「%(action)s」：%(reason)s")
             % {"state": state_label, "action": action_label, "reason": reason}
         )
@@ -75,10 +81,11 @@ def _now(now: datetime | None) -> datetime:
 def _text(value: str, limit: int, what: str, state: str, action: str, required: bool) -> str:
     value = strip_controls(value or "").strip()
     if required and not value:
-        raise WorkflowError(state, action, _("请填写%(what)s") % {"what": what})
+        raise WorkflowError(state, action, _("请填写%(what)s") % {"what": what}, about_input=True)
     if len(value) > limit:
         raise WorkflowError(
-            state, action, _("%(what)s不能超过 %(n)s 字") % {"what": what, "n": limit}
+            state, action, _("%(what)s不能超过 %(n)s 字") % {"what": what, "n": limit},
+            about_input=True,
         )
     return value
 
@@ -199,7 +206,7 @@ def _category(category: Category | int, action: str) -> Category:
         category if isinstance(category, Category) else Category.objects.filter(pk=category).first()
     )
     if found is None or found.parent_id is None or not found.active:
-        raise WorkflowError(NEW, action, _("请选择具体的问题小类"))
+        raise WorkflowError(NEW, action, _("请选择具体的问题小类"), about_input=True)
     return found
 
 
@@ -248,7 +255,7 @@ def submit(
     leaf = _category(category, "submit")
     description = _text(description, MAX_DESCRIPTION, _("问题描述"), NEW, "submit", True)
     if len(photos) > 9:
-        raise WorkflowError(NEW, "submit", _("最多上传 9 张照片"))
+        raise WorkflowError(NEW, "submit", _("最多上传 9 张照片"), about_input=True)
     if source not in Source.values:
         raise WorkflowError(NEW, "submit", _("未知的来源"))
     if source in STAFF_SOURCES and not _is_staff(actor):
@@ -256,9 +263,9 @@ def submit(
     if (lon is None) != (lat is None) or (
         lon is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90)
     ):
-        raise WorkflowError(NEW, "submit", _("位置坐标无效"))
+        raise WorkflowError(NEW, "submit", _("位置坐标无效"), about_input=True)
     if required_by is not None and (source != Source.HIGHER or required_by <= now):
-        raise WorkflowError(NEW, "submit", _("只有上级交办可以指定办结期限，且期限须晚于现在"))
+        raise WorkflowError(NEW, "submit", _("只有上级交办可以指定办结期限，且期限须晚于现在"), about_input=True)
     area = _grid_area(grid, NEW)
     village_id = store.parent_id(area.pk)
     reporter = None if anonymous or actor.user is None or not actor.user.is_resident else actor.user
@@ -430,17 +437,10 @@ def _support(case: Case, user: User | None, *, now, store: Store, merged: bool) 
 
 
 def supervise(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
-    def check(c: Case, actor: Actor) -> None:
-        if c.supervised:
-            raise WorkflowError(c.state, "supervise", _("该案件已在督办中"))
-
     def apply(c: Case, at: datetime) -> None:
         c.supervised = True
 
-    return _move(
-        case, who, "supervise", now=now, store=store, check=check, apply=apply,
-        data={"note": note},
-    )
+    return _move(case, who, "supervise", now=now, store=store, apply=apply, data={"note": note})
 
 
 # 处理中.
@@ -511,7 +511,7 @@ def resolve(
         if c.category.photo_after_required and not after_photos and not store.count_attachments(
             c, AttachmentKind.AFTER
         ):
-            raise WorkflowError(c.state, "resolve", _("该类问题办结时须上传处置后照片"))
+            raise WorkflowError(c.state, "resolve", _("该类问题办结时须上传处置后照片"), about_input=True)
 
     def apply(c: Case, at: datetime) -> None:
         _attach(store, c, after_photos, AttachmentKind.AFTER, actor, at)
@@ -575,7 +575,7 @@ def request_extension(case: Case, who, *, amount: int, reason: str, now=None, st
     """Ask for more time, counted in the category's own resolve unit."""
     reason = _text(reason, MAX_REASON, _("延时理由"), case.state, "request_extension", True)
     if not 1 <= amount <= 365:
-        raise WorkflowError(case.state, "request_extension", _("延时时长应为 1 到 365"))
+        raise WorkflowError(case.state, "request_extension", _("延时时长应为 1 到 365"), about_input=True)
 
     def apply(c: Case, at: datetime) -> None:
         c.extension_requested = True
@@ -631,7 +631,7 @@ def fail_verification(case: Case, who, *, reason: str, now=None, store=None) -> 
 def rate(case: Case, who, *, rating: str, comment: str = "", now=None, store=None) -> Case:
     """The reporter's rating. 不满意 reopens the case to its last handler (返工)."""
     if rating not in Rating.values:
-        raise WorkflowError(case.state, "rate", _("请选择满意、基本满意或不满意"))
+        raise WorkflowError(case.state, "rate", _("请选择满意、基本满意或不满意"), about_input=True)
     comment = _text(comment, MAX_REASON, _("评价意见"), case.state, "rate", False)
     if rating == Rating.UNSATISFIED:
         return reopen(case, who, comment=comment, now=now, store=store)

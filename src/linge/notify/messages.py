@@ -26,7 +26,7 @@ def resident_text(case: Case, event: CaseEvent) -> str | None:
     n = case.number
     data = event.data
     texts = {
-        "submit": _("您反映的问题已登记，编号 %(n)s，可凭编号查询进展。"),
+        "submit": _("您反映的问题已登记，编号 %(n)s。用本手机号登录岭格即可查看进展。"),
         "accept": _("您反映的问题（%(n)s）已受理，正在处理。"),
         "reject": _("您反映的问题（%(n)s）不予受理，原因：%(reason)s"),
         "merge": _("您反映的问题（%(n)s）与问题 %(target)s 相同，已合并办理，进展会一并告知您。"),

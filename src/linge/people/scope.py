@@ -143,6 +143,8 @@ def capacities(actor: Actor, case: Case) -> set[Capacity]:
         return caps
     if case.reporter_id is not None and case.reporter_id == user.pk:
         caps.add(Capacity.REPORTER)
+    elif user.is_resident and is_caller(user, case):
+        caps.add(Capacity.REPORTER)
     elif user.is_resident:
         caps.add(Capacity.RESIDENT)
     roles = roles_of(user)
@@ -162,6 +164,16 @@ def capacities(actor: Actor, case: Case) -> set[Capacity]:
     return caps
 
 
+def is_caller(user: User, case: Case) -> bool:
+    """The resident is the one who phoned the case in (12345): their phone, verified by
+    the login code, is the case's, and no account reported it."""
+    return bool(case.reporter_id is None and user.phone and case.reporter_phone == user.phone)
+
+
+def calls_of(user: User) -> Q:
+    return Q(reporter__isnull=True, reporter_phone=user.phone) if user.phone else Q(pk__in=[])
+
+
 def visible_cases_filter(user: User) -> Q | None:
     """A filter on Case for what `user` may see; None means everything."""
     if not user.is_authenticated:
@@ -175,7 +187,7 @@ def visible_cases_filter(user: User) -> Q | None:
         from linge.cases.models import Supporter
 
         supported = Supporter.objects.filter(user=user).values("case_id")
-        q |= Q(reporter=user) | Q(pk__in=supported)
+        q |= Q(reporter=user) | Q(pk__in=supported) | calls_of(user)
     if roles.grids:
         q |= Q(grid_id__in=roles.grids.keys())
     if roles.villages:

@@ -47,7 +47,7 @@ from linge.cases.suggest import suggest
 from linge.insights.hot import deliberations_for_village
 from linge.net import client_ip
 from linge.notify.models import Channel, Outbox
-from linge.people.scope import Actor, Capacity, access_case, capacities
+from linge.people.scope import Actor, Capacity, access_case, calls_of, capacities
 from linge.plaintext import small_int
 from linge.resident import otp
 from linge.resident.present import outline, team_of, timeline
@@ -427,7 +427,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     resident = _resident(request)
     condition = Q(pk__in=_tracked(request))
     if resident is not None:
-        condition |= Q(reporter=resident) | Q(supporters__user=resident)
+        condition |= Q(reporter=resident) | Q(supporters__user=resident) | calls_of(resident)
     cases = (
         Case.objects.filter(condition).distinct().select_related("category")
         .order_by("-created_at")[:50]
