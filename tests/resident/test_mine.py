@@ -22,3 +22,23 @@ def test_my_cases_lists_reported_and_supported(client, city) -> None:
     page = client.get("/mine").content.decode()
     assert mine.number in page and theirs.number in page and hidden.number not in page
     assert "&lt;script&gt;" in page and XSS not in page
+
+
+def test_a_caller_follows_their_12345_case_after_logging_in(client, city) -> None:
+    from linge.cases.models import Source
+    from linge.people.scope import SYSTEM
+
+    call = workflow.submit(SYSTEM, category=city.plain, grid=city.grid, description="来电反映路灯坏",
+                           source=Source.HOTLINE, reporter_phone=city["resident"].phone).case
+    other = workflow.submit(SYSTEM, category=city.plain, grid=city.grid, description="别人来电",
+                            source=Source.HOTLINE, reporter_phone="13700000077").case
+    client.force_login(city["resident"])  # logged in with the phone the caller used
+    page = client.get("/mine").content.decode()
+    assert call.number in page and other.number not in page
+    assert client.get(f"/c/{call.number}").status_code == 200
+    assert client.get(f"/c/{other.number}").status_code == 404
+    workflow.accept(call, city["full_time"])
+    workflow.resolve(call, city["full_time"], note="已修复")
+    workflow.rate(call, city["resident"], rating="satisfied")
+    call.refresh_from_db()
+    assert call.rating == "satisfied"

@@ -60,6 +60,15 @@ def test_the_qr_grid_is_used_without_a_position(client, city) -> None:
     assert Case.objects.get().grid == city.neighbour_grid
 
 
+def test_a_position_outside_every_grid_is_not_kept(client, city) -> None:
+    client.get(grid_qr_path(city.neighbour_grid.code))
+    data = form(city, lon="120.0", lat="30.0")  # some 200 km away
+    del data["grid"]
+    client.post(reverse("resident:report"), data)
+    case = Case.objects.get()
+    assert case.grid == city.neighbour_grid and case.lon is None and case.lat is None
+
+
 def test_photo_gps_is_used_only_when_allowed(client, city) -> None:
     gps_photo = jpeg_bytes(gps=(121.315, 28.305))  # inside the neighbour grid
     client.post(reverse("resident:report"), form(city, photos=[photo(data=gps_photo)]))

@@ -14,6 +14,7 @@ suspended, extended, reworked or left unrated.
 from __future__ import annotations
 
 import bisect
+import collections
 import gc
 import hashlib
 import io
@@ -33,6 +34,7 @@ from linge.cases.deadlines import WorkCalendar
 from linge.cases.models import Case, Category, ChainHead, Rating, Source
 from linge.cases.store import Store
 from linge.demo.city import CityInfo
+from linge.demo.places import Places
 from linge.people.models import Duty, Unit, UnitKind, User
 from linge.people.scope import SYSTEM, Actor, Roles, add_membership
 
@@ -43,6 +45,16 @@ ASKS = ("请尽快处理。", "已经好几天了。", "影响出行。", "希�
 NOTES = ("已到现场处理完毕。", "已协调相关人员清理。", "已修复，现场恢复正常。", "已劝导整改。",
          "已联系责任单位处置。")
 HOUR = 3600
+# How often a report carries a position, by source: staff on the spot, residents'
+# phones (some refuse the location), none for a phone call.
+POSITIONED = {Source.PATROL: 0.9, Source.VISIT: 0.9, Source.QR: 0.7,
+              Source.RESIDENT_PAGE: 0.5}
+RECURRING = 0.04  # share of reports that repeat a recent problem in the same place
+# The demo logins' grid gets a hot spot of its own in the last weeks, so that 热点 has
+# something to show to its grid team, village, town and leaders.
+SHOWCASE_GRID = "上墩村第1网格"
+SHOWCASE_CASES = 10
+SHOWCASE_WINDOW = timedelta(days=60)
 
 
 class Timeline:
@@ -114,6 +126,11 @@ class HistoryMaker:
         self.category_weights = _cumulative([1 / (i % 12 + 1) for i in range(len(info.categories))])
         self.keywords = {c.pk: c.keywords.split() or [c.name] for c in info.categories}
         self.photos = demo_photos()
+        self.places = Places(info.grids, rng)
+        self.recent: collections.deque[tuple[Area, Category]] = collections.deque(maxlen=500)
+        showcase = [grid for grid in info.grids if grid.name == SHOWCASE_GRID]
+        self.showcase = (showcase[0], info.categories[0]) if showcase else None
+        self.showcase_left = SHOWCASE_CASES
         self.leader = _first(info.members[info.command.pk], Duty.LEADER)
         self.calendar = deadlines.calendar()
         self.clocks: dict[str, str] = {}  # time unit → its clock
@@ -174,10 +191,21 @@ class HistoryMaker:
 
     def tell(self, start: datetime) -> None:
         rng = self.rng
-        grid = self.info.grids[bisect.bisect(self.grid_weights, rng.random() * self.grid_weights[-1])]
-        category = self.categories[
-            bisect.bisect(self.category_weights, rng.random() * self.category_weights[-1])
-        ]
+        if (self.showcase and self.showcase_left and start >= self.end - SHOWCASE_WINDOW
+                and rng.random() < 0.02):
+            grid, category = self.showcase
+            self.showcase_left -= 1
+        elif self.recent and rng.random() < RECURRING:
+            # The same problem again where it was reported lately (hot spots form so).
+            grid, category = rng.choice(self.recent)
+        else:
+            grid = self.info.grids[
+                bisect.bisect(self.grid_weights, rng.random() * self.grid_weights[-1])
+            ]
+            category = self.categories[
+                bisect.bisect(self.category_weights, rng.random() * self.category_weights[-1])
+            ]
+        self.recent.append((grid, category))
         team = self.teams[grid.pk]
         clock = Timeline(start, self.end, self.calendar)
         case = self._submit(grid, category, team, clock.now)
@@ -208,6 +236,8 @@ class HistoryMaker:
             kwargs["source"] = Source.QR if roll < 0.85 else Source.RESIDENT_PAGE
         if rng.random() < 0.5:
             kwargs["photos"] = [rng.choice(self.photos)]
+        if rng.random() < POSITIONED.get(kwargs["source"], 0.0):
+            kwargs["lon"], kwargs["lat"] = self.places.point(grid.pk, category.pk, now)
         return workflow.submit(who, **kwargs).case
 
     def _story(self, case: Case, team: Teams, clock: Timeline) -> str:

@@ -188,11 +188,21 @@ class Refused(Exception):
     pass
 
 
-def _chosen_grid(request: HttpRequest, lon: float | None, lat: float | None) -> Area:
+def _chosen_grid(request: HttpRequest, lon: float | None, lat: float | None) -> tuple[
+        Area, bool]:
+    """The grid the problem is in, and whether the position placed it there.
+
+    A position in no grid (the phone's fix is off, or the resident reports from
+    elsewhere) places nothing: the grid comes from the map or the QR code instead.
+    """
     if lon is not None and lat is not None:
         found = locate(lon, lat)
         if found.grid_id is not None:
-            return Area.objects.get(pk=found.grid_id)
+            return Area.objects.get(pk=found.grid_id), True
+    return _picked_grid(request), False
+
+
+def _picked_grid(request: HttpRequest) -> Area:
     code = request.POST.get("grid", "")
     if code:
         area = Area.objects.filter(code=code, level=Level.GRID).first()
@@ -246,9 +256,11 @@ def report(request: HttpRequest) -> HttpResponse:
         if gps:
             lon, lat = gps
     try:
-        area = _chosen_grid(request, lon, lat)
+        area, placed = _chosen_grid(request, lon, lat)
     except Refused as refused:
         return _refuse(request, qr_grid, str(refused))
+    if not placed:
+        lon = lat = None  # a pin 200 km away on the grid's map helps no one
     category = small_int(request.POST.get("category"))
     if category is None:
         return _refuse(request, qr_grid, _("请选择具体的问题小类"))
