@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from linge.cases import workflow
 from linge.cases.models import Rating, State
 from tests.resident.conftest import resolved_case
 
@@ -49,3 +50,13 @@ def test_satisfied_closes(client, city) -> None:
     case.refresh_from_db()
     assert case.state == State.CLOSED and case.rating == Rating.SATISFIED
     assert client.post(f"/c/{case.number}/rate", {"rating": "basic"}).status_code == 400
+
+
+def test_a_suspended_case_shows_no_stale_deadline(client, city) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, grid=city.grid,
+                           description="路灯不亮").case
+    client.force_login(city["resident"])
+    assert "办理期限" in client.get(f"/c/{case.number}").content.decode()
+    workflow.accept(case, city["full_time"])
+    workflow.suspend(case, city["grid_leader"], reason="等待供电公司排期")
+    assert "办理期限" not in client.get(f"/c/{case.number}").content.decode()

@@ -34,6 +34,8 @@ def test_right_code_creates_the_resident() -> None:
     assert not user.has_usable_password()
     with pytest.raises(otp.OtpError, match="失效"):  # used once only
         otp.check_code(PHONE, last_code(PHONE))
+    with pytest.raises(otp.OtpError, match="请先点「获取验证码」"):  # never asked for one
+        otp.check_code("13900000077", "123456")
 
 
 def test_existing_resident_is_reused(city) -> None:

@@ -48,3 +48,12 @@ def test_hot_issues_and_desktop_inbox(live_server, browser, city: City) -> None:
     assert page.locator("ul.cases li").count() >= 1
     screenshot(page, "workbench-inbox-leader-desktop")
     ctx.close()
+
+
+def test_the_open_tab_stays_in_sight_on_a_phone(live_server, browser, city: City) -> None:
+    ctx, page = staff_page(browser, live_server, "full_time")  # 360 px wide
+    page.goto(f"{live_server.url}/work/?tab=done")
+    page.wait_for_function("document.querySelector('.tabs').scrollLeft > 0")
+    box = page.locator(".tabs a.on").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    ctx.close()

@@ -95,3 +95,14 @@ def test_filters_and_search(client: Client, city: City) -> None:
 def test_mask_phone() -> None:
     assert queries.mask_phone("13900000001") == "139****0001"
     assert queries.mask_phone("") == ""
+
+
+def test_a_case_from_another_year_shows_its_year(client: Client, city: City) -> None:
+    old = workflow.submit(city["resident"], category=city.plain, description="去年的问题",
+                          grid=city.grid, now=timezone.now() - timedelta(days=400)).case
+    fresh = report(city, text="今年的问题")
+    login(client, city["full_time"])
+    body = client.get("/work/?tab=submitted").content.decode()
+    assert timezone.localtime(old.created_at).strftime("%Y-%m-%d") in body
+    assert timezone.localtime(fresh.created_at).strftime("%m-%d %H:%M") in body
+    assert 'maxlength="50"' in body

@@ -44,6 +44,11 @@ def test_hotline_operator_reads_back_the_number(client: Client, city: City) -> N
     assert Outbox.objects.filter(case=case, phone="13700000009", channel="sms").exists()
     bad = client.post("/work/new/hotline/", form(city, caller_phone="12"))
     assert bad.status_code == 200 and Case.objects.count() == 1
+    # The same 12345 ticket entered again (new form, new key) is the same case.
+    again = client.post("/work/new/hotline/", form(city, caller_phone="13700000009",
+                                                   hotline_ticket="zj12345-001 "), follow=True)
+    assert Case.objects.count() == 1
+    assert f"12345工单 ZJ12345-001 已登记过，编号 {case.number}" in again.content.decode()
 
 
 def test_higher_level_hands_a_case_down(client: Client, city: City) -> None:
@@ -97,10 +102,10 @@ def test_only_a_handed_down_case_carries_a_date(city: City) -> None:
     with pytest.raises(workflow.WorkflowError, match="只有上级交办"):
         workflow.submit(city["dispatcher"], category=city.plain, description="x",
                         grid=city.grid, source=Source.HOTLINE, required_by=later)
-    with pytest.raises(workflow.WorkflowError, match="晚于现在"):
-        workflow.submit(city["dispatcher"], category=city.plain, description="x",
-                        grid=city.grid, source=Source.HIGHER,
-                        required_by=timezone.now() - timedelta(hours=1))
+    for wrong in (timezone.now() - timedelta(hours=1), timezone.now() + timedelta(days=400)):
+        with pytest.raises(workflow.WorkflowError, match="今后一年之内"):
+            workflow.submit(city["dispatcher"], category=city.plain, description="x",
+                            grid=city.grid, source=Source.HIGHER, required_by=wrong)
     case = workflow.submit(city["dispatcher"], category=city.plain, description="x",
                            grid=city.grid, source=Source.HIGHER, required_by=later).case
     assert case.events.get().data["required_by"] == later.isoformat()

@@ -42,6 +42,9 @@ MAX_DESCRIPTION = 2000
 MAX_REASON = 500
 
 
+MAX_HANDED_DOWN = timedelta(days=366)  # a 上级交办 deadline further off is a typing slip
+
+
 class WorkflowError(Exception):
     """A refused move. Names the state, the action and the reason, in Chinese.
 
@@ -264,8 +267,10 @@ def submit(
         lon is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90)
     ):
         raise WorkflowError(NEW, "submit", _("位置坐标无效"), about_input=True)
-    if required_by is not None and (source != Source.HIGHER or required_by <= now):
-        raise WorkflowError(NEW, "submit", _("只有上级交办可以指定办结期限，且期限须晚于现在"), about_input=True)
+    if required_by is not None and (
+        source != Source.HIGHER or not now < required_by <= now + MAX_HANDED_DOWN
+    ):
+        raise WorkflowError(NEW, "submit", _("只有上级交办可以指定办结期限，且期限须在今后一年之内"), about_input=True)
     area = _grid_area(grid, NEW)
     village_id = store.parent_id(area.pk)
     reporter = None if anonymous or actor.user is None or not actor.user.is_resident else actor.user

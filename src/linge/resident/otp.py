@@ -87,11 +87,13 @@ def check_code(phone: str, code: str) -> User:
     with transaction.atomic():
         row = (
             OneTimeCode.objects.select_for_update()
-            .filter(phone=phone, used_at__isnull=True)
+            .filter(phone=phone)
             .order_by("-created_at")
             .first()
         )
-        if row is None or row.expires_at <= now:
+        if row is None:
+            refusal = _("请先点「获取验证码」，再填写短信里的验证码")
+        elif row.used_at is not None or row.expires_at <= now:
             refusal = _("验证码已失效，请重新获取")
         elif row.attempts >= MAX_TRIES:
             refusal = _("验证码错误次数过多，已锁定，请重新获取")

@@ -474,7 +474,9 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "can_rate": can_rate, "ratings": Rating.choices,
         "before": [a for a in attachments if a.kind == AttachmentKind.BEFORE],
         "after": [a for a in attachments if a.kind == AttachmentKind.AFTER],
-        "deadline": case.resolve_due or case.accept_due,
+        # A suspended case's clock stands still: its old due date would mislead.
+        "deadline": None if case.state == State.SUSPENDED else (
+            case.resolve_due or case.accept_due),
         "reopened": request.GET.get("reopened") == "1",
         "rated": request.GET.get("rated") == "1",
     })

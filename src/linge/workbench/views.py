@@ -139,6 +139,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "query": f.as_query(),
         "bulk": _bulk_options(request.user, f.tab),
         "roles": roles,
+        "this_year": str(timezone.localtime(now).year),  # older dates show their year
     }
     return render(request, "workbench/inbox.html", context)
 
@@ -619,8 +620,11 @@ def new_case(request: HttpRequest, source: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         description = data["description"]
-        if source == Source.HOTLINE and data.get("hotline_ticket"):
-            description = f"{description}\n（12345工单号：{data['hotline_ticket']}）"
+        submit_key = data.get("submit_key") or None
+        ticket = "".join(data.get("hotline_ticket", "").split()).upper()
+        if source == Source.HOTLINE and ticket:
+            description = f"{description}\n（12345工单号：{ticket}）"
+            submit_key = f"12345:{ticket}"  # one case per 12345 ticket, however often entered
         required_by = None
         if source == Source.HIGHER:
             # Due by the end of the day the higher level named; the deadlines are capped.
@@ -633,13 +637,16 @@ def new_case(request: HttpRequest, source: str) -> HttpResponse:
             submitted = workflow.submit(
                 request.user, category=data["category"], description=description,
                 grid=data["grid"], source=source, lon=data.get("lon"), lat=data.get("lat"),
-                address=data.get("address", ""), submit_key=data.get("submit_key") or None,
+                address=data.get("address", ""), submit_key=submit_key,
                 reporter_phone=data.get("caller_phone", ""), required_by=required_by,
             )
         except workflow.WorkflowError as error:
             messages.error(request, str(error))
         else:
             number = submitted.case.number
+            if not submitted.created and ticket:
+                messages.warning(request, _("12345工单 %(t)s 已登记过，编号 %(n)s") % {
+                    "t": ticket, "n": number})
             if source == Source.HOTLINE:
                 # Never render the bound form again: it still carries this call's key.
                 url = reverse("workbench:new_case", kwargs={"source": source})

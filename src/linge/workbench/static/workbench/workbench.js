@@ -22,3 +22,9 @@
     });
   }
 })();
+
+// On a phone the tab strip scrolls sideways: keep the open tab in sight.
+document.addEventListener("DOMContentLoaded", function () {
+  var on = document.querySelector(".tabs .on");
+  if (on && on.scrollIntoView) on.scrollIntoView({block: "nearest", inline: "center"});
+});
