@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linge.cases.models import State
 from linge.people.scope import Capacity as C
@@ -149,7 +150,8 @@ ACTIONS: list[str] = sorted({action for _state, action in TABLE})
 ACTION_LABELS: dict[str, str] = {
     "submit": _("上报"),
     "accept": _("受理"),
-    "reject": _("不予受理"),
+    # The same words name a state; the context keeps the two translations apart.
+    "reject": pgettext_lazy("action", "不予受理"),
     "merge": _("合并"),
     "transfer": _("转办"),
     "add_support": _("我也遇到"),
@@ -157,7 +159,7 @@ ACTION_LABELS: dict[str, str] = {
     "assign": _("指派"),
     "resolve": _("办结"),
     "escalate": _("上报镇街"),
-    "suspend": _("挂起"),
+    "suspend": pgettext_lazy("action", "挂起"),
     "resume": _("恢复"),
     "dispatch": _("派遣"),
     "return": _("回退"),
