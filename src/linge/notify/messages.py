@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from linge.cases.models import Case, CaseEvent, State
 from linge.people.models import Duty, Membership, User
 from linge.people.scope import GRID_ESCALATORS, GRID_HANDS
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 HANDLER_DUTIES = {Duty.HANDLER, Duty.LEADER}
+
+
+def in_site_language(make: Callable[P, R]) -> Callable[P, R]:
+    """Messages are written in the site's language (LINGE_LANGUAGE), whatever language
+    the page of the staff member whose move triggers them is in: a resident told of
+    progress must not get English because the dispatcher reads the workbench in English."""
+
+    @functools.wraps(make)
+    def made(*args: P.args, **kwargs: P.kwargs) -> R:
+        with translation.override(settings.LANGUAGE_CODE):
+            return make(*args, **kwargs)
+
+    return made
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,7 @@ def staff_recipients(case: Case, event: CaseEvent, grid_team_id: int, platform_i
     return []
 
 
+@in_site_language
 def notices_for(case: Case, event: CaseEvent, grid_team_id: int, platform_id: int) -> list[Notice]:
     notices: list[Notice] = []
     text = resident_text(case, event)

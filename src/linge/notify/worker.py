@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from linge.cases import deadlines, workflow
 from linge.cases.models import Case, CaseEvent, Light, State
+from linge.notify.messages import in_site_language
 from linge.notify.models import Channel, Outbox, Reminder, Status, WorkerRun
 from linge.notify.senders import SendFailed, get_sender
 from linge.people.models import Duty, Membership, Unit, UnitKind
@@ -201,6 +202,7 @@ def current_deadline(case: Case) -> tuple[datetime | None, int, str, str]:
     return due, budget, clock, stage
 
 
+@in_site_language
 def remind(case: Case, level: str, due: datetime, stage: str, now: datetime) -> int:
     """Tell the handler and the supervisor that a deadline turned yellow or red, once."""
     if Reminder.objects.filter(case=case, stage=stage, due=due, level=level).exists():
