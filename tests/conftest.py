@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -184,6 +185,15 @@ def build_city() -> City:
 @pytest.fixture
 def city(db) -> City:
     return build_city()
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    """A private media folder: photos written by the test land here and go with it."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
 
 
 @pytest.fixture(autouse=True)

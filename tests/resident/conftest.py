@@ -13,11 +13,8 @@ from linge.notify.models import Delivery
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
+def _private_media(media: Path) -> Path:
+    return media
 
 
 def stored_files(root: Path) -> list[Path]:

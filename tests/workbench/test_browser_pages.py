@@ -57,3 +57,28 @@ def test_the_open_tab_stays_in_sight_on_a_phone(live_server, browser, city: City
     box = page.locator(".tabs a.on").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     ctx.close()
+
+
+def test_a_patrol_report_from_the_phone(live_server, browser, city: City, media,
+                                        tmp_path) -> None:
+    from linge.cases.models import Case
+    from tests.resident.conftest import write_jpeg
+
+    ctx, page = staff_page(browser, live_server, "full_time")
+    ctx.grant_permissions(["geolocation"], origin=live_server.url)
+    ctx.set_geolocation({"longitude": 121.3052, "latitude": 28.3057})
+    page.goto(f"{live_server.url}/work/new/patrol/")
+    page.select_option("#id_grid", str(city.grid.pk))
+    page.select_option("#id_category", str(city.plain.pk))
+    page.fill("#id_description", "巡查发现路边堆放建筑垃圾")
+    page.set_input_files("#photos", str(write_jpeg(tmp_path / "scene.jpg")))
+    page.click("#locate")
+    page.wait_for_function("document.getElementById('id_lon').value !== ''")
+    assert "已记录当前位置" in page.inner_text("#located")
+    screenshot(page, "workbench-patrol")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/work/case/**")
+    case = Case.objects.get()
+    assert (case.lon, case.lat) == (121.3052, 28.3057)
+    assert case.attachments.count() == 1 and case.source == "patrol"
+    ctx.close()

@@ -11,6 +11,7 @@ from linge.cases import workflow
 from linge.cases.models import Case, Source
 from linge.notify.models import Outbox
 from tests.conftest import City
+from tests.resident.conftest import jpeg_bytes, stored_files
 from tests.workbench.conftest import login
 
 
@@ -28,6 +29,25 @@ def test_patrol_report_by_a_grid_worker(client: Client, city: City) -> None:
     # Only the own grid can be chosen.
     response = client.post("/work/new/patrol/", form(city, grid=city.other_town_grid.pk))
     assert response.status_code == 200 and Case.objects.count() == 1
+
+
+def test_a_patrol_report_carries_photos_and_position(client: Client, city: City,
+                                                    media) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(client, city["full_time"])
+    page = client.get("/work/new/patrol/").content.decode()
+    assert 'type="file" name="photos"' in page and 'id="locate"' in page
+    shot = SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg")
+    client.post("/work/new/patrol/", form(city, lon="121.305", lat="28.305", photos=[shot]))
+    case = Case.objects.get()
+    assert case.attachments.filter(kind="before").count() == 1 and case.lon == 121.305
+    assert len(stored_files(media)) == 2  # the photo and its thumbnail
+    # Not a photo: refused with a message, nothing written.
+    fake = SimpleUploadedFile("b.jpg", b"not an image", "image/jpeg")
+    response = client.post("/work/new/patrol/", form(city, photos=[fake]), follow=True)
+    assert Case.objects.count() == 1 and len(stored_files(media)) == 2
+    assert response.status_code == 200 and "照片" in response.content.decode()
 
 
 def test_hotline_operator_reads_back_the_number(client: Client, city: City) -> None:

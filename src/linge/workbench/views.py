@@ -633,16 +633,27 @@ def new_case(request: HttpRequest, source: str) -> HttpResponse:
             description = _("%(text)s\n（%(unit)s交办，要求 %(date)s 前办结）") % {
                 "text": description, "unit": data["from_level"],
                 "date": data["required_by"].isoformat()}
+        photos: list[workflow.Photo] = []
         try:
+            photos = _photos(request.FILES.getlist("photos"))
             submitted = workflow.submit(
                 request.user, category=data["category"], description=description,
                 grid=data["grid"], source=source, lon=data.get("lon"), lat=data.get("lat"),
                 address=data.get("address", ""), submit_key=submit_key,
                 reporter_phone=data.get("caller_phone", ""), required_by=required_by,
+                photos=photos,
             )
+        except _Refused as refused:
+            messages.error(request, str(refused))
         except workflow.WorkflowError as error:
+            _discard(photos)
             messages.error(request, str(error))
+        except BaseException:
+            _discard(photos)
+            raise
         else:
+            if not submitted.created:
+                _discard(photos)  # a retried submit: the case has its photos already
             number = submitted.case.number
             if not submitted.created and ticket:
                 messages.warning(request, _("12345工单 %(t)s 已登记过，编号 %(n)s") % {

@@ -28,3 +28,20 @@ document.addEventListener("DOMContentLoaded", function () {
   var on = document.querySelector(".tabs .on");
   if (on && on.scrollIntoView) on.scrollIntoView({block: "nearest", inline: "center"});
 });
+
+// Patrol form: the phone's position goes with the report, once the worker asks for it.
+document.addEventListener("DOMContentLoaded", function () {
+  var button = document.getElementById("locate");
+  if (!button || !navigator.geolocation) return;
+  var shown = document.getElementById("located");
+  button.addEventListener("click", function () {
+    shown.textContent = button.dataset.busy || "…";
+    navigator.geolocation.getCurrentPosition(function (where) {
+      document.getElementById("id_lon").value = where.coords.longitude.toFixed(6);
+      document.getElementById("id_lat").value = where.coords.latitude.toFixed(6);
+      shown.textContent = button.dataset.done;
+    }, function () {
+      shown.textContent = button.dataset.failed;
+    }, {enableHighAccuracy: true, timeout: 15000});
+  });
+});
