@@ -53,3 +53,35 @@ def test_makefile_runs_what_readme_says() -> None:
     assert re.search(r"^run:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def routes() -> list[str]:
+    """Every route of the site but the admin's, as `/path/<param>` strings."""
+    from django.urls import get_resolver
+    from django.urls.resolvers import URLResolver
+
+    def walk(patterns, prefix: str = ""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    found = []
+    for route in walk(get_resolver().url_patterns):
+        if route.startswith("admin/"):
+            continue
+        found.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", route))
+    return found
+
+
+def test_finds_the_routes() -> None:
+    assert {"/", "/work/", "/report", "/work/case/<number>/"} <= set(routes())
+
+
+@pytest.mark.parametrize("route", routes())
+def test_every_endpoint_is_documented(route: str) -> None:
+    documented = re.findall(r"`(/[^`]*)`", README.split("### Endpoints")[1].split("\n### ")[0])
+    # README names ids as <id> where the code says <pk> or <grid_id>.
+    loose = {re.sub(r"<\w+>", "<>", r) for r in documented}
+    assert re.sub(r"<\w+>", "<>", route) in loose, f"{route} is not in README.md's Endpoints"

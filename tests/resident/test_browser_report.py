@@ -154,6 +154,9 @@ def test_me_too_on_a_nearby_case(live_server, page, city, dialogs) -> None:
     page.wait_for_function("document.getElementById('cat').value !== ''")
     page.click("#loc")
     page.wait_for_function("document.getElementById('lon').value !== ''")
+    # The form says which grid the position puts the report in.
+    page.wait_for_function("document.getElementById('locs').textContent.includes('问题将报给')")
+    assert city.grid.full_name in page.inner_text("#locs")
     page.click("#send")
     page.wait_for_selector("#dups:not([hidden])")
     # The other report's text (with its script) is not shown to a stranger at all.

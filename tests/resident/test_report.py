@@ -173,3 +173,10 @@ def test_phone_and_code_in_the_form_log_in_and_report(client, city, media) -> No
     assert case.reporter.phone == phone and case.reporter.is_resident
     assert case.tracking_code_hash == ""
     assert int(client.session["_auth_user_id"]) == case.reporter.pk
+
+
+def test_the_form_is_told_which_grid_a_position_falls_in(client, city) -> None:
+    inside = client.get("/report/where", {"lon": "121.305", "lat": "28.305"}).json()
+    assert inside == {"grid": {"code": city.grid.code, "name": city.grid.full_name}}
+    for far in ({"lon": "120.0", "lat": "30.0"}, {"lon": "x"}, {}):
+        assert client.get("/report/where", far).json() == {"grid": None}

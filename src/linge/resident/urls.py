@@ -8,6 +8,7 @@ urlpatterns = [
     path("report", views.report, name="report"),
     path("report/suggest", views.suggest_json, name="suggest"),
     path("report/nearby", views.nearby_json, name="nearby"),
+    path("report/where", views.where_json, name="where"),
     path("c/<str:number>/support", views.support, name="support"),
     path("c/<str:number>/rate", views.rate, name="rate"),
     path("c/<str:number>", views.case_detail, name="case"),

@@ -310,6 +310,15 @@ def suggest_json(request: HttpRequest) -> JsonResponse:
     ]})
 
 
+@require_GET
+def where_json(request: HttpRequest) -> JsonResponse:
+    """The grid a position falls in, so the form can say where the report will go."""
+    lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
+    found = locate(lon, lat).grid_id if lon is not None and lat is not None else None
+    area = Area.objects.filter(pk=found).select_related(*Area.NAME_PATH).first() if found else None
+    return JsonResponse({"grid": {"code": area.code, "name": area.full_name} if area else None})
+
+
 def _nearby_grid(request: HttpRequest) -> int | None:
     """The grid to search when the phone gives no position: the one picked on the map,
     but only within the village of a grid whose signed QR code this visitor scanned, so

@@ -93,6 +93,9 @@
     navigator.geolocation.getCurrentPosition(function (p) {
       $("lon").value = p.coords.longitude.toFixed(6); $("lat").value = p.coords.latitude.toFixed(6);
       $("locs").textContent = me.tLocated; save();
+      fetch(me.where + "?lon=" + $("lon").value + "&lat=" + $("lat").value).then(function (r) { return r.json(); })
+        .then(function (d) { $("locs").textContent = d.grid ? me.tGoes.replace("%s", d.grid.name) : me.tOutside; })
+        .catch(function () {});
     }, function () { $("locs").textContent = me.tNolocation; }, { timeout: 10000, maximumAge: 60000 });
   });
   var map = $("map");
