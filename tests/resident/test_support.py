@@ -50,3 +50,24 @@ def test_a_supporter_follows_but_does_not_read_the_report(client, city, media) -
     client.force_login(city["other_resident"])
     assert "138 1234 5678" in client.get(f"/c/{case.number}").content.decode()
     assert client.get(f"/p/{before.pk}/f").status_code == 200
+
+
+def test_phone_and_code_from_the_report_form_log_in_for_me_too(client, city) -> None:
+    from linge.resident import otp
+    from tests.resident.conftest import last_code
+
+    case = workflow.submit(city["other_resident"], category=city.category, grid=city.grid,
+                           description="垃圾").case
+    client.get(grid_qr_path(city.grid.code))
+    client.get("/report/nearby", {"category": city.category.pk, "grid": city.grid.code})
+    otp.request_code(city["resident"].phone, "127.0.0.1")
+    wrong = client.post(f"/c/{case.number}/support", {"phone": city["resident"].phone,
+                                                       "code": "000000"},
+                        HTTP_ACCEPT="application/json")
+    assert wrong.status_code == 400 and "验证码" in wrong.json()["error"]
+    response = client.post(f"/c/{case.number}/support", {
+        "phone": city["resident"].phone, "code": last_code(city["resident"].phone)},
+        HTTP_ACCEPT="application/json")
+    assert response.json()["ok"] is True
+    assert case.supporters.get().user == city["resident"]
+    assert int(client.session["_auth_user_id"]) == city["resident"].pk  # logged in on the way

@@ -216,6 +216,17 @@ def _picked_grid(request: HttpRequest) -> Area:
     raise Refused(_("无法确定问题所在网格：请允许定位，或扫描网格二维码后在图上选择网格"))
 
 
+def _resident_or_form_login(request: HttpRequest):
+    """The logged-in resident, or the one whose phone and code the report form carries
+    (logged in now, so that 我也遇到 right after works too); raises otp.OtpError."""
+    resident = _resident(request)
+    phone, code = request.POST.get("phone", "").strip(), request.POST.get("code", "").strip()
+    if resident is None and phone:
+        resident = otp.check_code(phone, code)
+        login(request, resident, backend="django.contrib.auth.backends.ModelBackend")
+    return resident
+
+
 def _done(request: HttpRequest, case: Case) -> HttpResponse:
     url = reverse("resident:case", args=[case.number])
     if _wants_json(request):
@@ -264,15 +275,10 @@ def report(request: HttpRequest) -> HttpResponse:
     category = small_int(request.POST.get("category"))
     if category is None:
         return _refuse(request, qr_grid, _("请选择具体的问题小类"))
-    resident = _resident(request)
-    phone, code = request.POST.get("phone", "").strip(), request.POST.get("code", "").strip()
-    if resident is None and phone:
-        # Phone and one-time code typed in the form itself: log in, then report as them.
-        try:
-            resident = otp.check_code(phone, code)
-        except otp.OtpError as error:
-            return _refuse(request, qr_grid, str(error))
-        login(request, resident, backend="django.contrib.auth.backends.ModelBackend")
+    try:
+        resident = _resident_or_form_login(request)
+    except otp.OtpError as error:
+        return _refuse(request, qr_grid, str(error))
     anonymous = resident is None or bool(request.POST.get("anonymous"))
     photos = [save_prepared(p) for p in prepared]
     try:
@@ -359,7 +365,12 @@ def nearby_json(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def support(request: HttpRequest, number: str) -> HttpResponse:
-    resident = _resident(request)
+    try:
+        resident = _resident_or_form_login(request)
+    except otp.OtpError as error:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": str(error)}, status=400)
+        return HttpResponseBadRequest(str(error))
     if resident is None:
         message = _("请先用手机号登录，再点“我也遇到”")
         if _wants_json(request):

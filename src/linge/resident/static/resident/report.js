@@ -137,6 +137,8 @@
   function csrf() { return form.querySelector("[name=csrfmiddlewaretoken]").value; }
   function support(url) {
     var fd = new FormData(); fd.append("csrfmiddlewaretoken", csrf());
+    // Phone and code typed in this form log the resident in here too.
+    ["rphone", "rcode"].forEach(function (id) { var f = $(id); if (f && f.value) fd.append(f.name, f.value); });
     fetch(url, { method: "POST", body: fd, headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); }).then(function (d) {
         if (d.ok) { clear(); location.href = d.url; } else if (d.login) { save(); location.href = me.login; } else show(d.error);
