@@ -78,6 +78,19 @@ def test_transfer_leaves_the_grid_and_lands_in_the_inbox(client: Client, city: C
     assert case.grid == city.neighbour_grid
 
 
+def test_transfer_to_another_town_by_grid_code(client: Client, city: City) -> None:
+    case = report(city)
+    login(client, city["full_time"])
+    assert 'name="grid_code"' in client.get(f"/work/case/{case.number}/").content.decode()
+    wrong = do(client, case, "transfer", grid_code="331081999999999", reason="在太平街道")
+    assert state(case) == State.SUBMITTED and wrong.status_code == 302
+    page = client.get(f"/work/case/{case.number}/").content.decode()
+    assert "网格编码 331081999999999 不存在" in page
+    do(client, case, "transfer", grid_code=city.other_town_grid.code, reason="在太平街道")
+    case.refresh_from_db()
+    assert case.grid == city.other_town_grid and case.town == city.other_town
+
+
 def test_merge_into_a_visible_case(client: Client, city: City) -> None:
     first = report(city, text="第一次反映")
     second = report(city, who="other_resident", text="重复反映")

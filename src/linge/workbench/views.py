@@ -421,9 +421,15 @@ def _call(action: str, case: Case, user: User, post, files) -> Case:
             raise _Refused(_("目标案件不存在或无权查看")) from missing
         return w.merge(case, user, into=into, note=text["note"])
     if action == "transfer":
-        grid = Area.objects.filter(pk=Q_._int(post.get("grid")), level=Level.GRID).first()
+        # A grid of the town from the list, or any grid by its code (the problem lies
+        # in another town).
+        code = post.get("grid_code", "").strip()
+        grids = Area.objects.filter(level=Level.GRID)
+        grid = (grids.filter(code=code) if code else
+                grids.filter(pk=Q_._int(post.get("grid")))).first()
         if grid is None:
-            raise _Refused(_("请选择要转办的网格"))
+            raise _Refused(_("网格编码 %(c)s 不存在") % {"c": code} if code
+                           else _("请选择要转办的网格"))
         return w.transfer(case, user, grid=grid, reason=text["reason"])
     if action == "supervise":
         return w.supervise(case, user, note=text["note"])
