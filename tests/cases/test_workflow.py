@@ -170,6 +170,26 @@ def test_merge_carries_supporters_over(city: City) -> None:
         city["other_resident"].pk, neighbour.pk}
 
 
+def test_merge_into_a_case_the_reporter_phoned_in(city: City) -> None:
+    from linge.people.scope import SYSTEM
+
+    call = workflow.submit(SYSTEM, category=city.plain, grid=city.grid, description="来电",
+                           source=Source.HOTLINE, reporter_phone=city["resident"].phone,
+                           now=MONDAY).case
+    app = report(city)  # the same resident, again through the app
+    workflow.merge(app, city["full_time"], into=call, now=MONDAY)
+    assert app.state == State.MERGED and not call.supporters.exists()
+
+
+def test_duty_names_in_events_are_in_the_site_language(city: City) -> None:
+    from django.utils import translation
+
+    case = report(city)
+    with translation.override("en"):
+        workflow.accept(case, city["full_time"], now=MONDAY)
+    assert case.events.get(action="accept").data["duty"] == "专职网格员"
+
+
 def test_merge_into_a_case_awaiting_its_rating_is_refused_clearly(city: City) -> None:
     first = report(city)
     workflow.accept(first, city["full_time"], now=MONDAY)

@@ -42,3 +42,19 @@ def test_a_caller_follows_their_12345_case_after_logging_in(client, city) -> Non
     workflow.rate(call, city["resident"], rating="satisfied")
     call.refresh_from_db()
     assert call.rating == "satisfied"
+
+
+def test_a_call_older_than_a_year_is_not_opened_by_the_phone(client, city) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linge.cases.models import Source
+    from linge.people.scope import SYSTEM
+
+    old = workflow.submit(SYSTEM, category=city.plain, grid=city.grid, description="旧来电",
+                          source=Source.HOTLINE, reporter_phone=city["resident"].phone,
+                          now=timezone.now() - timedelta(days=400)).case
+    client.force_login(city["resident"])
+    assert old.number not in client.get("/mine").content.decode()
+    assert client.get(f"/c/{old.number}").status_code == 404

@@ -71,3 +71,16 @@ def test_phone_and_code_from_the_report_form_log_in_for_me_too(client, city) -> 
     assert response.json()["ok"] is True
     assert case.supporters.get().user == city["resident"]
     assert int(client.session["_auth_user_id"]) == city["resident"].pk  # logged in on the way
+
+
+def test_me_too_on_a_case_one_phoned_in_just_opens_it(client, city) -> None:
+    from linge.cases.models import Source
+    from linge.people.scope import SYSTEM
+
+    call = workflow.submit(SYSTEM, category=city.category, grid=city.grid, description="来电",
+                           source=Source.HOTLINE, reporter_phone=city["resident"].phone).case
+    client.force_login(city["resident"])
+    client.get(grid_qr_path(city.grid.code))
+    client.get("/report/nearby", {"category": city.category.pk, "grid": city.grid.code})
+    response = client.post(f"/c/{call.number}/support", HTTP_ACCEPT="application/json")
+    assert response.json()["ok"] is True and not call.supporters.exists()

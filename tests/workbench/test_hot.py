@@ -81,6 +81,10 @@ def test_a_double_tap_puts_the_item_on_the_agenda_once(client: Client, city: Cit
     big = dict(form, title="大议题", numbers=",".join(["20261129-000123"] * 300))
     client.post("/work/hot/agenda/", big)
     assert Deliberation.objects.filter(title="大议题").exists()
+    # Another cluster put on the same item of the same meeting joins it.
+    other = burn(city, 121.3088, 28.3088, 3, "另一处焚烧")
+    client.post("/work/hot/agenda/", dict(form, numbers=other.number))
+    assert other.number in Deliberation.objects.get(title=form["title"]).case_numbers
     # Ids beyond any integer column are a form error, not a crash.
     assert client.post("/work/hot/agenda/", dict(form, category="9" * 30)).status_code == 302
 

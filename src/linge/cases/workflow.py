@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from linge.areas.models import Area, Level
@@ -35,7 +35,7 @@ from linge.cases.models import (
 from linge.cases.store import Store
 from linge.cases.transitions import ACTION_LABELS, NEW, TABLE, refusal, rule_for, target_state
 from linge.people.models import Lane, Unit, UnitKind, User
-from linge.people.scope import GRID_HANDS, Actor, as_actor, capacities, roles_of
+from linge.people.scope import GRID_HANDS, Actor, as_actor, capacities, is_caller, roles_of
 from linge.plaintext import strip_controls
 
 MAX_DESCRIPTION = 2000
@@ -139,7 +139,10 @@ def _record(
 ) -> CaseEvent:
     clean = {key: value for key, value in data.items() if value not in ("", None)}
     if actor.user is not None and not actor.user.is_resident:
-        duties = roles_of(actor.user).duty_labels
+        # Sealed into the chain and shown to residents: the site's language, not the
+        # language of the page the staff member happens to use.
+        with translation.override(settings.LANGUAGE_CODE):
+            duties = roles_of(actor.user).duty_labels
         if duties:
             clean["duty"] = duties[0]
     event = CaseEvent(
@@ -382,7 +385,10 @@ def merge(case: Case, who, *, into: Case, note: str = "", now=None, store=None) 
             data={"into": into.number, "note": note},
         )
         for person in _people_of(merged, store):
-            if person.pk != into.reporter_id and not store.is_supporter(into, person.pk):
+            # Those already following the target (its reporter or caller, a supporter)
+            # are told of it anyway.
+            if person.pk != into.reporter_id and not is_caller(person, into) and (
+                    not store.is_supporter(into, person.pk)):
                 _support(into, person, now=now, store=store, merged=True)
     return merged
 

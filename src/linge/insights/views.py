@@ -75,7 +75,7 @@ def add_to_agenda(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     try:
         with transaction.atomic():
-            Deliberation.objects.get_or_create(
+            item, created = Deliberation.objects.select_for_update().get_or_create(
                 village=village, title=data["title"], meeting_on=data["meeting_on"],
                 defaults={
                     "category": Category.objects.filter(pk=data.get("category")).first(),
@@ -84,6 +84,12 @@ def add_to_agenda(request: HttpRequest) -> HttpResponse:
                     "created_at": now, "updated_at": now,
                 },
             )
+            if not created and not visible <= set(item.case_numbers):
+                # The same item for the same meeting (another cluster of the same
+                # category, say): its cases join the item rather than being lost.
+                item.case_numbers = sorted(visible | set(item.case_numbers))
+                item.updated_at = now
+                item.save(update_fields=["case_numbers", "updated_at"])
     except IntegrityError:
         pass  # the same item, added by a second tap at the same moment
     messages.success(request, _("已列入民主恳谈议题"))

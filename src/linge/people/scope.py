@@ -7,11 +7,13 @@ This is the one place that turns memberships into rights. The workflow asks
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from linge.people.models import Duty, Membership, UnitKind, User
 
@@ -50,7 +52,12 @@ class Roles:
     leader_areas: set[int] = field(default_factory=set)
     admin: bool = False
     city_leader: bool = False
-    duty_labels: list[str] = field(default_factory=list)
+    duties: list[str] = field(default_factory=list)  # Duty codes, in membership order
+
+    @property
+    def duty_labels(self) -> list[str]:
+        """The duties' names in the active language (roles are cached across languages)."""
+        return [str(Duty(duty).label) for duty in self.duties]
 
     @property
     def is_staff_member(self) -> bool:
@@ -77,7 +84,7 @@ def roles_of(user: User) -> Roles:
 def add_membership(
     roles: Roles, kind: str, area_id: int, unit_id: int, duty: str, area_level: str
 ) -> None:
-    roles.duty_labels.append(str(Duty(duty).label))
+    roles.duties.append(duty)
     if kind == UnitKind.GRID_TEAM and duty in GRID_VIEWERS:
         roles.grids.setdefault(area_id, set()).add(duty)
     elif kind == UnitKind.VILLAGE and duty == Duty.VILLAGE_STAFF:
@@ -164,14 +171,23 @@ def capacities(actor: Actor, case: Case) -> set[Capacity]:
     return caps
 
 
+# How long a caller's phone gives access to the case they phoned in: a mobile number
+# given up is handed to someone else after some months.
+CALLER_ACCESS = timedelta(days=365)
+
+
 def is_caller(user: User, case: Case) -> bool:
     """The resident is the one who phoned the case in (12345): their phone, verified by
-    the login code, is the case's, and no account reported it."""
-    return bool(case.reporter_id is None and user.phone and case.reporter_phone == user.phone)
+    the login code, is the case's, no account reported it, and it is recent."""
+    return bool(case.reporter_id is None and user.phone and case.reporter_phone == user.phone
+                and case.created_at >= timezone.now() - CALLER_ACCESS)
 
 
 def calls_of(user: User) -> Q:
-    return Q(reporter__isnull=True, reporter_phone=user.phone) if user.phone else Q(pk__in=[])
+    if not user.phone:
+        return Q(pk__in=[])
+    return Q(reporter__isnull=True, reporter_phone=user.phone,
+             created_at__gte=timezone.now() - CALLER_ACCESS)
 
 
 def visible_cases_filter(user: User) -> Q | None:

@@ -134,7 +134,12 @@
   }
   window.addEventListener("online", function () { if (pending) { $("offline").hidden = true; send(); } });
 
-  function csrf() { return form.querySelector("[name=csrfmiddlewaretoken]").value; }
+  // The cookie first: logging in with phone and code from this form renews the token,
+  // and the copy in the page is then stale.
+  function csrf() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : form.querySelector("[name=csrfmiddlewaretoken]").value;
+  }
   function support(url) {
     var fd = new FormData(); fd.append("csrfmiddlewaretoken", csrf());
     // Phone and code typed in this form log the resident in here too.
