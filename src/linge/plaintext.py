@@ -22,3 +22,10 @@ def small_int(text: str | None, maximum: int = 2**31 - 1) -> int | None:
         return None
     number = int(text)
     return number if number <= maximum else None
+
+
+def bounded_int(text: str | None, default: int, lowest: int, highest: int) -> int:
+    """A whole number from a query string, brought within [lowest, highest]; the
+    default when there is none or it is not a number."""
+    number = small_int(text)
+    return default if number is None else max(lowest, min(number, highest))

@@ -35,7 +35,7 @@ from linge.cases.models import (
 from linge.cases.store import Store
 from linge.cases.transitions import ACTION_LABELS, NEW, TABLE, refusal, rule_for, target_state
 from linge.people.models import Lane, Unit, UnitKind, User
-from linge.people.scope import GRID_HANDS, Actor, as_actor, capacities, is_caller, roles_of
+from linge.people.scope import GRID_HANDS, Actor, Capacity, as_actor, capacities, roles_of
 from linge.plaintext import strip_controls
 
 MAX_DESCRIPTION = 2000
@@ -387,7 +387,7 @@ def merge(case: Case, who, *, into: Case, note: str = "", now=None, store=None) 
         for person in _people_of(merged, store):
             # Those already following the target (its reporter or caller, a supporter)
             # are told of it anyway.
-            if person.pk != into.reporter_id and not is_caller(person, into) and (
+            if Capacity.REPORTER not in capacities(Actor(user=person), into) and (
                     not store.is_supporter(into, person.pk)):
                 _support(into, person, now=now, store=store, merged=True)
     return merged

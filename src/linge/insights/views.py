@@ -19,6 +19,7 @@ from linge.cases.models import Category
 from linge.insights.hot import MAX_CASES, clusters
 from linge.insights.models import Deliberation
 from linge.people.scope import roles_of, visible_cases
+from linge.plaintext import bounded_int
 from linge.workbench.views import staff_required
 
 
@@ -42,10 +43,7 @@ class OutcomeForm(forms.Form):
 
 @staff_required
 def hot(request: HttpRequest) -> HttpResponse:
-    try:
-        days = max(7, min(int(request.GET.get("days", 180)), 730))
-    except ValueError:
-        days = 180
+    days = bounded_int(request.GET.get("days"), 180, 7, 730)
     found = clusters(visible_cases(request.user), since=timezone.now() - timedelta(days=days))
     roles = roles_of(request.user)
     agenda = Deliberation.objects.filter(village_id__in=roles.villages).select_related(

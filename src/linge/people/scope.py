@@ -150,7 +150,7 @@ def capacities(actor: Actor, case: Case) -> set[Capacity]:
         return caps
     if case.reporter_id is not None and case.reporter_id == user.pk:
         caps.add(Capacity.REPORTER)
-    elif user.is_resident and is_caller(user, case):
+    elif user.is_resident and _is_caller(user, case):
         caps.add(Capacity.REPORTER)
     elif user.is_resident:
         caps.add(Capacity.RESIDENT)
@@ -176,18 +176,27 @@ def capacities(actor: Actor, case: Case) -> set[Capacity]:
 CALLER_ACCESS = timedelta(days=365)
 
 
-def is_caller(user: User, case: Case) -> bool:
+def _is_caller(user: User, case: Case) -> bool:
     """The resident is the one who phoned the case in (12345): their phone, verified by
     the login code, is the case's, no account reported it, and it is recent."""
     return bool(case.reporter_id is None and user.phone and case.reporter_phone == user.phone
                 and case.created_at >= timezone.now() - CALLER_ACCESS)
 
 
-def calls_of(user: User) -> Q:
+def _calls_of(user: User) -> Q:
     if not user.phone:
         return Q(pk__in=[])
     return Q(reporter__isnull=True, reporter_phone=user.phone,
              created_at__gte=timezone.now() - CALLER_ACCESS)
+
+
+def own_cases(resident: User) -> Q:
+    """The cases a resident follows: reported, supported (我也遇到) or phoned in."""
+    # A subquery, not a join: a join on supporters would need DISTINCT and a scan.
+    from linge.cases.models import Supporter
+
+    supported = Supporter.objects.filter(user=resident).values("case_id")
+    return Q(reporter=resident) | Q(pk__in=supported) | _calls_of(resident)
 
 
 def visible_cases_filter(user: User) -> Q | None:
@@ -199,11 +208,7 @@ def visible_cases_filter(user: User) -> Q | None:
         return None
     q = Q(pk__in=[])
     if user.is_resident:
-        # A subquery, not a join: a join on supporters would need DISTINCT and a scan.
-        from linge.cases.models import Supporter
-
-        supported = Supporter.objects.filter(user=user).values("case_id")
-        q |= Q(reporter=user) | Q(pk__in=supported) | calls_of(user)
+        q |= own_cases(user)
     if roles.grids:
         q |= Q(grid_id__in=roles.grids.keys())
     if roles.villages:

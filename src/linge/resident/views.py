@@ -47,7 +47,7 @@ from linge.cases.suggest import suggest
 from linge.insights.hot import deliberations_for_village
 from linge.net import client_ip
 from linge.notify.models import Channel, Outbox
-from linge.people.scope import Actor, Capacity, access_case, calls_of, capacities, is_caller
+from linge.people.scope import Actor, Capacity, access_case, capacities, own_cases
 from linge.plaintext import small_int
 from linge.resident import otp
 from linge.resident.present import outline, team_of, timeline
@@ -380,7 +380,7 @@ def support(request: HttpRequest, number: str) -> HttpResponse:
     case = Case.objects.filter(number=number, pk__in=request.session.get(SUPPORTABLE, [])).first()
     if case is None:
         raise Http404(_("案件不存在"))
-    if case.reporter_id == resident.pk or is_caller(resident, case):
+    if Capacity.REPORTER in capacities(Actor(user=resident), case):
         return _done(request, case)  # their own report: they follow it already
     try:
         workflow.add_support(case, resident)
@@ -459,7 +459,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     resident = _resident(request)
     condition = Q(pk__in=_tracked(request))
     if resident is not None:
-        condition |= Q(reporter=resident) | Q(supporters__user=resident) | calls_of(resident)
+        condition |= own_cases(resident)
     cases = (
         Case.objects.filter(condition).distinct().select_related("category")
         .order_by("-created_at")[:50]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from linge.cases import workflow
 from linge.cases.models import Category, Source
+from linge.plaintext import bounded_int
 from linge.visits import households as H
 from linge.visits.models import KNOWN_TAGS, Household, Visit
 from linge.workbench.views import staff_required
@@ -32,10 +33,7 @@ def _grid(user, grid_id: int):
 
 @staff_required
 def overview(request: HttpRequest) -> HttpResponse:
-    try:
-        days = max(1, min(int(request.GET.get("days", 90)), 3660))
-    except ValueError:
-        days = 90
+    days = bounded_int(request.GET.get("days"), 90, 1, 3660)
     rows = H.coverage(H.grids_visible(request.user), days=days)
     return render(request, "visits/overview.html", {"rows": rows, "days": days})
 

@@ -108,10 +108,6 @@ class Filters:
         return query.urlencode()
 
 
-def _int(value: str | None) -> int | None:
-    return small_int(value)
-
-
 # Dates outside these years are typing mistakes, and at the edges of what datetime
 # holds, adding a day or a time zone overflows.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -130,8 +126,8 @@ def parse_filters(params: QueryDict, roles: Roles) -> Filters:
     return Filters(
         tab=tab if tab in TAB_KEYS else default_tab(roles),
         q=strip_controls(params.get("q", "")).strip()[:50],
-        category=_int(params.get("category")),
-        area=_int(params.get("area")),
+        category=small_int(params.get("category")),
+        area=small_int(params.get("area")),
         source=params.get("source", "") if params.get("source") in Source.values else "",
         since=_date(params.get("since")),
         until=_date(params.get("until")),

@@ -38,7 +38,7 @@ from linge.net import client_ip
 from linge.notify.models import Channel, Outbox, Status
 from linge.people.models import Lane, Unit, UnitKind, User
 from linge.people.scope import GRID_HANDS, access_case, as_actor, capacities, roles_of
-from linge.plaintext import strip_controls
+from linge.plaintext import small_int, strip_controls
 from linge.workbench import lockout
 from linge.workbench import queries as Q_
 from linge.workbench.svgmap import grid_map
@@ -173,8 +173,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
     numbers = request.POST.getlist("numbers")[:200]
     unit = lane = None
     if action == "dispatch":
-        unit = Unit.objects.filter(pk=Q_._int(request.POST.get("unit"))).first()
-        lane = Lane.objects.filter(pk=Q_._int(request.POST.get("lane"))).first()
+        unit = Unit.objects.filter(pk=small_int(request.POST.get("unit"))).first()
+        lane = Lane.objects.filter(pk=small_int(request.POST.get("lane"))).first()
         if unit is None:
             messages.error(request, _("请选择承办单位"))
             return _back(request)
@@ -426,7 +426,7 @@ def _call(action: str, case: Case, user: User, post, files) -> Case:
         code = post.get("grid_code", "").strip()
         grids = Area.objects.filter(level=Level.GRID)
         grid = (grids.filter(code=code) if code else
-                grids.filter(pk=Q_._int(post.get("grid")))).first()
+                grids.filter(pk=small_int(post.get("grid")))).first()
         if grid is None:
             raise _Refused(_("网格编码 %(c)s 不存在") % {"c": code} if code
                            else _("请选择要转办的网格"))
@@ -434,7 +434,7 @@ def _call(action: str, case: Case, user: User, post, files) -> Case:
     if action == "supervise":
         return w.supervise(case, user, note=text["note"])
     if action == "assign":
-        assignee = User.objects.filter(pk=Q_._int(post.get("assignee"))).first()
+        assignee = User.objects.filter(pk=small_int(post.get("assignee"))).first()
         if assignee is None:
             raise _Refused(_("请选择处理人"))
         return w.assign(case, user, assignee=assignee)
@@ -452,15 +452,15 @@ def _call(action: str, case: Case, user: User, post, files) -> Case:
     if action == "resume":
         return w.resume(case, user, note=text["note"])
     if action == "dispatch":
-        unit = Unit.objects.filter(pk=Q_._int(post.get("unit"))).first()
+        unit = Unit.objects.filter(pk=small_int(post.get("unit"))).first()
         if unit is None:
             raise _Refused(_("请选择承办单位"))
-        lane = Lane.objects.filter(pk=Q_._int(post.get("lane"))).first()
+        lane = Lane.objects.filter(pk=small_int(post.get("lane"))).first()
         return w.dispatch(case, user, unit=unit, lane=lane, note=text["note"])
     if action == "return":
         return w.return_case(case, user, reason=text["reason"])
     if action == "request_extension":
-        amount = Q_._int(post.get("amount"))
+        amount = small_int(post.get("amount"))
         if amount is None:
             raise _Refused(_("请填写延时时长"))
         return w.request_extension(case, user, amount=amount, reason=text["reason"])
