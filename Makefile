@@ -22,13 +22,14 @@ run: setup
 	$(BIN)/linge collectstatic --no-input --verbosity 0
 	$(BIN)/linge demo --if-empty
 	$(BIN)/linge demo --logins
-	@echo "Linge 岭格: http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
+	@bind=$${LINGE_BIND:-127.0.0.1:8000}; echo "Linge 岭格: http://$$bind/  (admin: http://$$bind/admin/)"
 	$(BIN)/linge serve
 
 test: setup lint test-sqlite test-postgres
 
 lint: setup
 	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/lint-imports --no-cache
 
 test-sqlite: setup
 	@echo "== tests on SQLite =="

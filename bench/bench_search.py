@@ -148,7 +148,7 @@ def like_only(text: str):
 def timed(user, query: str, now, *, like: bool) -> tuple[float, int]:
     from django.http import QueryDict
 
-    from linge.people.scope import roles_of
+    from linge.people.roles import roles_of
     from linge.workbench import queries
 
     f = queries.parse_filters(QueryDict(f"tab=done&q={query}"), roles_of(user))

@@ -1,20 +1,43 @@
 """The `linge` command: Django's management commands plus a few of Linge's own.
 
-`linge serve` runs gunicorn; `linge audit verify` is the `audit` command; every other
+`linge serve [--no-worker]` runs gunicorn and, unless told not to, `linge worker` beside
+it; `linge audit verify` is the `audit` command; every other
 word is passed to Django (`linge migrate`, `linge demo`, `linge import-areas FILE`).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
 import sys
 
 ALIASES = {"import-areas": "import_areas", "import-categories": "import_categories"}
 
 
+def _start_worker() -> None:
+    """`linge worker` beside the web processes, so messages leave and deadlines are
+    swept without a second command; stopped when the server stops."""
+    worker = subprocess.Popen([sys.executable, "-m", "linge.cli", "worker"])
+
+    def stop() -> None:
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+    atexit.register(stop)
+
+
 def _serve(args: list[str]) -> None:
     from gunicorn.app.wsgiapp import run
 
+    if "--no-worker" in args:
+        args = [a for a in args if a != "--no-worker"]
+    else:
+        _start_worker()
     bind = os.environ.get("LINGE_BIND", "127.0.0.1:8000")
     workers = os.environ.get("LINGE_WORKERS", "2")
     sys.argv = ["gunicorn", "--bind", bind, "--workers", workers, *args, "linge.wsgi:application"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 # Control characters other than newline and tab: a pasted NUL is refused by PostgreSQL,
 # and most of the rest by Excel files (openpyxl raises on them).
-_CONTROLS = {code: None for code in [*range(32), 127] if chr(code) not in "\n\t"}
+# Also the invisible ones that change how text reads: bidi overrides and isolates
+# (a reversed "gnp.exe"), zero-width spaces and joiners, the byte-order mark.
+_INVISIBLE = [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF]
+_CONTROLS = {code: None for code in [*range(32), 127, *_INVISIBLE] if chr(code) not in "\n\t"}
 
 
 def strip_controls(text: str) -> str:

@@ -198,7 +198,7 @@ def test_migrating_back_and_forth(city: City) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT count(*) FROM pg_proc WHERE proname = 'linge_terms'")
             assert cursor.fetchone()[0] == 0
-    call_command("migrate", "cases", verbosity=0)
+    call_command("migrate", verbosity=0)  # every app: notify's 0004 went back with cases
     assert len(found(search_q("发臭"))) == 6
 
 

@@ -17,17 +17,17 @@ from django.forms.models import model_to_dict
 
 from linge.cases import workflow
 from linge.cases.models import Case, CaseEvent, State, Supporter
+from linge.cases.policy import Capacity as C
 from linge.cases.transitions import ACTIONS, TABLE
 from linge.notify.models import Outbox
-from linge.people.scope import SYSTEM, Actor
-from linge.people.scope import Capacity as C
+from linge.people.roles import SYSTEM, Actor
 from tests.conftest import City, at
 
 T0 = at("2026-11-02 09:00")  # a Monday
 LATER = T0 + timedelta(days=30)
 
 # What each persona is to a case of grid A1 reported by `resident`, written out by hand
-# rather than computed by people.scope, so the scope module is under test too.
+# rather than computed by cases.policy, so the scope module is under test too.
 PERSONAS: dict[str, set[C]] = {
     "resident": {C.REPORTER},
     "other_resident": {C.RESIDENT},

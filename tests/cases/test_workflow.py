@@ -10,10 +10,11 @@ from django.http import Http404
 from linge.cases import deadlines, workflow
 from linge.cases.chain import verify_chain
 from linge.cases.models import Case, CaseEvent, Rating, Source, State
+from linge.cases.policy import access_case, visible_cases
 from linge.cases.workflow import Photo, WorkflowError, hash_tracking_code
 from linge.notify.models import Outbox
 from linge.people.models import User
-from linge.people.scope import SYSTEM, Actor, access_case, visible_cases
+from linge.people.roles import SYSTEM, Actor
 from tests.conftest import City, at
 
 MONDAY = at("2026-11-02 09:00")
@@ -61,8 +62,8 @@ def test_whole_escalation_chain(city: City) -> None:
     assert told.filter(text__contains="已派至市综合行政执法局办理").exists()
     # The department's handler was told of the dispatch; the dispatcher of the feedback.
     assert Outbox.objects.filter(recipient=city["department_handler"],
-                                 event__action="dispatch").exists()
-    assert Outbox.objects.filter(recipient=city["dispatcher"], event__action="resolve").exists()
+                                 kind="dispatch").exists()
+    assert Outbox.objects.filter(recipient=city["dispatcher"], kind="resolve").exists()
 
 
 def test_return_chain_back_to_the_grid(city: City) -> None:
@@ -143,7 +144,7 @@ def test_merge_makes_the_reporter_a_supporter(city: City) -> None:
     assert first.supporters.get().user == city["other_resident"]
     workflow.accept(first, city["full_time"], now=MONDAY)
     # The supporter is told like the reporter.
-    assert Outbox.objects.filter(recipient=city["other_resident"], event__action="accept",
+    assert Outbox.objects.filter(recipient=city["other_resident"], kind="accept",
                                  channel="inbox").exists()
 
 
@@ -171,7 +172,7 @@ def test_merge_carries_supporters_over(city: City) -> None:
 
 
 def test_merge_into_a_case_the_reporter_phoned_in(city: City) -> None:
-    from linge.people.scope import SYSTEM
+    from linge.people.roles import SYSTEM
 
     call = workflow.submit(SYSTEM, category=city.plain, grid=city.grid, description="来电",
                            source=Source.HOTLINE, reporter_phone=city["resident"].phone,

@@ -15,8 +15,8 @@ def test_messages_are_in_the_site_language_whatever_the_page(city: City) -> None
     with translation.override("en"):  # the grid worker reads the workbench in English
         workflow.accept(case, city["full_time"])
     told = Outbox.objects.get(recipient=city["resident"], channel=Channel.INBOX,
-                              event__action="accept")
+                              kind="accept")
     assert told.text.startswith("您反映的问题") and "已受理" in told.text
-    staff = Outbox.objects.filter(channel=Channel.INBOX, event__action="accept").exclude(
+    staff = Outbox.objects.filter(channel=Channel.INBOX, kind="accept").exclude(
         recipient=city["resident"])
     assert all("案件" in row.text for row in staff)

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from linge.cases import workflow
 from linge.cases.models import Case
-from linge.people.scope import access_case, visible_cases
+from linge.cases.policy import access_case, visible_cases
 from tests.conftest import City, at
 
 NOW = at("2026-11-02 09:00")

@@ -72,5 +72,6 @@ def resolved_case(city, reporter=None, anonymous=False):
     case = done.case
     workflow.accept(case, city["full_time"])
     after = store_photo(SimpleUploadedFile("b.jpg", jpeg_bytes(color="green"), "image/jpeg"))
-    workflow.resolve(case, city["full_time"], note="已清运", after_photos=[after])
+    workflow.resolve(case, city["full_time"], note="已派车清运", reply="已清运",
+                     after_photos=[after])
     return done

@@ -46,7 +46,8 @@ def resolve(city, case: Case) -> None:
     """Staff accept and resolve through the workflow, with an after-photo."""
     workflow.accept(case, city["full_time"])
     after = store_photo(SimpleUploadedFile("after.jpg", jpeg_bytes(color="green"), "image/jpeg"))
-    workflow.resolve(case, city["full_time"], note="垃圾已清运", after_photos=[after])
+    workflow.resolve(case, city["full_time"], note="已派车清运", reply="垃圾已清运",
+                     after_photos=[after])
 
 
 def open_report(page) -> None:
@@ -198,7 +199,7 @@ def test_double_click_makes_one_case(live_server, page, city, tmp_path) -> None:
     page.dblclick("#send")
     page.wait_for_url(f"{base}/c/*")
     # And the same key sent again (as a retry would) returns the same case.
-    key = Case.objects.get().submit_key
+    key = Case.objects.get().submit_key.removeprefix("r:")  # the channel's namespace
     status = page.evaluate(
         """async (key) => {
             const fd = new FormData();

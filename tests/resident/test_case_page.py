@@ -60,3 +60,16 @@ def test_a_suspended_case_shows_no_stale_deadline(client, city) -> None:
     workflow.accept(case, city["full_time"])
     workflow.suspend(case, city["grid_leader"], reason="等待供电公司排期")
     assert "办理期限" not in client.get(f"/c/{case.number}").content.decode()
+
+
+def test_the_reply_and_after_photos_come_before_the_rating(client, city) -> None:
+    """The resident reads what was done (the reply, not the internal note) before rating."""
+    case = resolved_case(city).case
+    CaseEvent = case.events.model
+    event = CaseEvent.objects.filter(case=case, action="resolve").get()
+    assert event.data["note"] == "已派车清运" and event.data["reply"] == "已清运"
+    client.force_login(city["resident"])
+    page = client.get(f"/c/{case.number}").content.decode()
+    assert "已派车清运" not in page  # the internal note stays with the staff
+    assert page.index('id="reply"') < page.index('name="rating"')
+    assert page.index("处置后的照片") < page.index('name="rating"')

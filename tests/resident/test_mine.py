@@ -26,7 +26,7 @@ def test_my_cases_lists_reported_and_supported(client, city) -> None:
 
 def test_a_caller_follows_their_12345_case_after_logging_in(client, city) -> None:
     from linge.cases.models import Source
-    from linge.people.scope import SYSTEM
+    from linge.people.roles import SYSTEM
 
     call = workflow.submit(SYSTEM, category=city.plain, grid=city.grid, description="来电反映路灯坏",
                            source=Source.HOTLINE, reporter_phone=city["resident"].phone).case
@@ -50,7 +50,7 @@ def test_a_call_older_than_a_year_is_not_opened_by_the_phone(client, city) -> No
     from django.utils import timezone
 
     from linge.cases.models import Source
-    from linge.people.scope import SYSTEM
+    from linge.people.roles import SYSTEM
 
     old = workflow.submit(SYSTEM, category=city.plain, grid=city.grid, description="旧来电",
                           source=Source.HOTLINE, reporter_phone=city["resident"].phone,

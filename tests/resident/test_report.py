@@ -180,3 +180,26 @@ def test_the_form_is_told_which_grid_a_position_falls_in(client, city) -> None:
     assert inside == {"grid": {"code": city.grid.code, "name": city.grid.full_name}}
     for far in ({"lon": "120.0", "lat": "30.0"}, {"lon": "x"}, {}):
         assert client.get("/report/where", far).json() == {"grid": None}
+
+
+def test_a_replayed_submit_key_grants_no_access(client, city, media) -> None:
+    """The same key from another browser (a replay, not a retry) finds the case made
+    already but opens nothing: no tracking, no rating, no reading."""
+    from django.test import Client
+
+    data = form(city)
+    first = client.post(reverse("resident:report"), data)  # anonymous, with this session
+    case = Case.objects.get()
+    assert first.status_code == 302 and client.get(f"/c/{case.number}").status_code == 200
+    # The sender's own retry answers with the case.
+    assert client.post(reverse("resident:report"), data)["Location"] == f"/c/{case.number}"
+    stranger = Client()
+    replay = stranger.post(reverse("resident:report"), data)
+    assert replay.status_code == 400 and "已提交" in replay.content.decode()
+    assert stranger.get(f"/c/{case.number}").status_code == 404
+    assert Case.objects.count() == 1
+
+
+def test_a_submit_key_with_a_trailing_newline_is_refused(client, city, media) -> None:
+    response = client.post(reverse("resident:report"), form(city, submit_key="a" * 16 + "\n"))
+    assert response.status_code == 400 and Case.objects.count() == 0

@@ -75,7 +75,7 @@ def test_phone_and_code_from_the_report_form_log_in_for_me_too(client, city) -> 
 
 def test_me_too_on_a_case_one_phoned_in_just_opens_it(client, city) -> None:
     from linge.cases.models import Source
-    from linge.people.scope import SYSTEM
+    from linge.people.roles import SYSTEM
 
     call = workflow.submit(SYSTEM, category=city.category, grid=city.grid, description="来电",
                            source=Source.HOTLINE, reporter_phone=city["resident"].phone).case

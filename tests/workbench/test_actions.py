@@ -39,11 +39,16 @@ def test_grid_handles_and_resolves_with_after_photo(client: Client, city: City, 
     assert case.assignee == city["part_time"]
     # The category needs an after-photo: without one the move is refused, nothing changes.
     events = CaseEvent.objects.count()
-    response = do(client, case, "resolve", note="已清理")
-    assert response.status_code == 302 and state(case) == State.ACCEPTED
+    response = do(client, case, "resolve", note="已清理", reply="垃圾已清运")
+    assert response.status_code == 400 and state(case) == State.ACCEPTED
     assert CaseEvent.objects.count() == events
-    page = client.get(f"/work/case/{case.number}/").content.decode()
-    assert "处置后照片" in page
+    page = response.content.decode()
+    # The refusal says why, and keeps what was typed in the same form.
+    assert "该类问题办结时须上传处置后照片" in page
+    resolve_form = page.split('data-action="resolve"')[1].split("</form>")[0]
+    assert "已清理</textarea>" in resolve_form and "垃圾已清运</textarea>" in resolve_form
+    assert 'name="photos"' in resolve_form and "required" in resolve_form.split(
+        'name="photos"')[1].split(">")[0]
     response = client.post(f"/work/case/{case.number}/do/resolve/",
                            {"note": "已清理", "photos": [jpeg()]})
     assert response.status_code == 302 and state(case) == State.RESOLVED
@@ -53,10 +58,9 @@ def test_grid_handles_and_resolves_with_after_photo(client: Client, city: City, 
 def test_reason_is_required(client: Client, city: City) -> None:
     case = report(city)
     login(client, city["full_time"])
-    do(client, case, "reject", reason="")
-    assert state(case) == State.SUBMITTED
-    page = client.get(f"/work/case/{case.number}/").content.decode()
-    assert "请填写不予受理的理由" in page
+    response = do(client, case, "reject", reason="")
+    assert response.status_code == 400 and state(case) == State.SUBMITTED
+    assert "请填写不予受理的理由" in response.content.decode()
     do(client, case, "reject", reason="不属于受理范围")
     assert state(case) == State.REJECTED
 
@@ -83,9 +87,9 @@ def test_transfer_to_another_town_by_grid_code(client: Client, city: City) -> No
     login(client, city["full_time"])
     assert 'name="grid_code"' in client.get(f"/work/case/{case.number}/").content.decode()
     wrong = do(client, case, "transfer", grid_code="331081999999999", reason="在太平街道")
-    assert state(case) == State.SUBMITTED and wrong.status_code == 302
-    page = client.get(f"/work/case/{case.number}/").content.decode()
-    assert "网格编码 331081999999999 不存在" in page
+    assert state(case) == State.SUBMITTED and wrong.status_code == 400
+    page = wrong.content.decode()
+    assert "网格编码 331081999999999 不存在" in page and "在太平街道</textarea>" in page
     do(client, case, "transfer", grid_code=city.other_town_grid.code, reason="在太平街道")
     case.refresh_from_db()
     assert case.grid == city.other_town_grid and case.town == city.other_town
@@ -134,6 +138,6 @@ def test_a_refused_resolve_leaves_no_files(client: Client, city: City, settings,
     # The note is required: the workflow refuses the move after the photos were stored.
     response = client.post(f"/work/case/{case.number}/do/resolve/",
                            {"note": "", "photos": [jpeg(), jpeg()]})
-    assert response.status_code == 302 and state(case) == State.ACCEPTED
+    assert response.status_code == 400 and state(case) == State.ACCEPTED
     assert not Attachment.objects.filter(case=case).exists()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -87,7 +87,8 @@ def test_escalation_chain(live_server, browser, city: City) -> None:
     open_case(dept, live_server, case)
     assert "139****0001" not in dept.inner_text("#reporter")  # the handler sees the phone
     screenshot(dept, "workbench-case-department")
-    act(dept, "resolve", {"note": "已组织清运，道路恢复通行"})
+    act(dept, "resolve", {"note": "已组织清运，道路恢复通行",
+                          "reply": "路面垃圾已清运，道路已恢复通行"})
     assert state_of(case) == State.VERIFYING
 
     # 4. The town verifies the feedback.
@@ -102,8 +103,8 @@ def test_escalation_chain(live_server, browser, city: City) -> None:
     assert timeline == ["submit", "accept", "escalate", "dispatch", "resolve", "verify"]
 
     # 5. The resident is told it is resolved and asked to rate.
-    told = Outbox.objects.filter(case=case, recipient=city["resident"], channel="inbox")
-    assert any("已办结，请您评价" in o.text for o in told)
+    told = Outbox.objects.filter(subject=case.number, recipient=city["resident"], channel="inbox")
+    assert any("已办结：路面垃圾已清运，道路已恢复通行。请您评价" in o.text for o in told)
     resident_ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
     django_client = Client()
     django_client.force_login(city["resident"])
@@ -149,7 +150,7 @@ def test_return_chain(live_server, browser, city: City) -> None:
     assert case.number in grid.locator("ul.cases").inner_text()
     open_case(grid, live_server, case)
     assert "请网格处置" in grid.inner_text("#timeline")
-    assert Outbox.objects.filter(case=case, recipient=city["full_time"],
+    assert Outbox.objects.filter(subject=case.number, recipient=city["full_time"],
                                  text__contains="回退").exists()
     for ctx in (dept_ctx, town_ctx, grid_ctx):
         ctx.close()

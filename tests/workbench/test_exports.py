@@ -67,3 +67,37 @@ def test_control_characters_neither_break_nor_reach_the_files(client: Client, ci
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [row[9] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["旧数据"]
+
+
+def test_export_inbox_and_case_page_agree_on_overdue_without_the_worker(
+        client: Client, city: City) -> None:
+    """A deadline that passed while no worker ran: the overdue tab lists the case, the
+    export says 超期=是, the case page shows it red — and the fresh case says 否."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linge.cases import workflow
+
+    long_ago = timezone.now() - timedelta(days=40)
+    late = workflow.submit(city["resident"], category=city.plain, grid=city.grid,
+                           description="路灯不亮", now=long_ago).case
+    workflow.accept(late, city["full_time"], now=long_ago)
+    fresh = report(city, text="井盖松动")
+    late.refresh_from_db()
+    assert late.overdue is False  # nobody flagged it: the worker never ran
+    login(client, city["full_time"])
+    overdue_tab = client.get("/work/?tab=overdue")
+    assert [row["case"].number for row in overdue_tab.context["rows"]] == [late.number]
+    text = b"".join(client.get("/work/export.csv?tab=doing").streaming_content).decode(
+        "utf-8-sig")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(text))}
+    header = rows.pop("编号")
+    overdue_column = header.index("超期")
+    assert rows[late.number][overdue_column] == "是"
+    text = b"".join(client.get("/work/export.csv?tab=submitted").streaming_content).decode(
+        "utf-8-sig")
+    fresh_row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == fresh.number)
+    assert fresh_row[overdue_column] == "否"
+    page = client.get(f"/work/case/{late.number}/").content.decode()
+    assert 'id="overdue"' in page and 'class="light red"' in page

@@ -8,9 +8,9 @@ from django.test import Client
 from django.utils import timezone
 
 from linge.cases import workflow
+from linge.cases.policy import visible_cases
 from linge.insights.hot import clusters, deliberations_for_village, distance_m
 from linge.insights.models import Deliberation
-from linge.people.scope import visible_cases
 from tests.conftest import City
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from linge.areas import locate
 from linge.areas.models import Area
@@ -21,20 +21,8 @@ class AreaAdmin(admin.ModelAdmin):
     ordering = ["code"]
     # Boundaries come from `linge import-areas`; a JSON text box is no way to draw them.
     readonly_fields = ["boundary", "center_lon", "center_lat"]
-    actions = ["qr_posters"]
-
-    @admin.action(description="打印二维码海报（PDF）")
-    def qr_posters(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
-        from linge.resident.posters import PosterError, grids_under, posters_pdf
-
-        try:
-            pdf = posters_pdf(grids_under(queryset))
-        except PosterError as error:
-            self.message_user(request, str(error), level=messages.ERROR)
-            return None
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = 'attachment; filename="linge-posters.pdf"'
-        return response
+    # The QR poster action is added by the resident pages (`resident/admin.py`), which
+    # own the posters: areas sit below every other layer and import none of them.
 
     def save_model(self, request: HttpRequest, obj: Area, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -22,3 +22,10 @@ class CasesConfig(AppConfig):
         connection_created.connect(search.register_sqlite_function,
                                    dispatch_uid="linge_terms")
         post_migrate.connect(_reinstall_search, sender=self, dispatch_uid="linge_search")
+
+        from linge.cases import jobs
+        from linge.notify import worker
+
+        worker.register("sweep", jobs.sweep_deadlines, order=10)
+        worker.register("close", jobs.close_unrated, order=20)
+        worker.register("orphan_photos", jobs.sweep_orphan_photos, order=90)

@@ -22,6 +22,7 @@ import functools
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,9 +31,10 @@ import chinese_calendar
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.db.models import Q
 from django.dispatch import receiver
 
-from linge.cases.models import Light, TimeUnit
+from linge.cases.models import OPEN_CLOCK_STATES, Light, State, TimeUnit
 
 logger = logging.getLogger(__name__)
 
@@ -328,3 +330,69 @@ def light(now: datetime, due_at: datetime, budget_seconds: int, clock: str) -> s
     if used * 5 >= budget_seconds * 4:
         return Light.YELLOW.value
     return Light.GREEN.value
+
+
+# The case's current deadline: one definition for the inbox, exports, the case page,
+# reminders and the workflow.
+
+# How far ahead to look for deadlines that may already be yellow: the last 20% of a
+# working-time budget can stretch over a long holiday (Spring Festival: 9 days off).
+LOOKAHEAD = timedelta(days=12)
+
+
+def clock_of(unit: str) -> str:
+    return budget(0, unit)[1] if unit else WALL
+
+
+@dataclass(frozen=True)
+class Current:
+    due: datetime
+    budget: int  # seconds on `clock`
+    clock: str
+    stage: str  # "accept" or "resolve"
+
+    def light(self, now: datetime) -> str:
+        return light(now, self.due, self.budget, self.clock)
+
+    def overdue(self, now: datetime) -> bool:
+        return now > self.due
+
+
+def current(case) -> Current | None:
+    """The deadline the case runs against now; None when its clock does not run (a
+    suspended, resolved or closed case) or its category sets none."""
+    if case.state not in OPEN_CLOCK_STATES:
+        return None
+    if case.state == State.SUBMITTED:
+        due_at, seconds, unit, stage = (case.accept_due, case.accept_budget,
+                                        case.category.accept_unit, "accept")
+    else:
+        due_at, seconds, unit, stage = (case.resolve_due, case.resolve_budget,
+                                        case.category.resolve_unit, "resolve")
+    if due_at is None:
+        return None
+    return Current(due_at, seconds, clock_of(unit), stage)
+
+
+def is_overdue(case, now: datetime) -> bool:
+    """Overdue now: its current deadline has passed (whether or not the worker ran)."""
+    deadline = current(case)
+    return deadline is not None and deadline.overdue(now)
+
+
+def overdue_q(now: datetime) -> Q:
+    """The same rule as `is_overdue`, as a filter on cases."""
+    return Q(state=State.SUBMITTED, accept_due__lt=now) | Q(
+        state__in=OPEN_CLOCK_STATES[1:], resolve_due__lt=now)
+
+
+def due_within_q(now: datetime, horizon: datetime) -> Q:
+    """Open cases whose current deadline falls between now and the horizon."""
+    return Q(state=State.SUBMITTED, accept_due__gte=now, accept_due__lte=horizon) | Q(
+        state__in=OPEN_CLOCK_STATES[1:], resolve_due__gte=now, resolve_due__lte=horizon)
+
+
+def due_by_q(horizon: datetime) -> Q:
+    """Open cases whose current deadline falls before the horizon (passed ones too)."""
+    return Q(state=State.SUBMITTED, accept_due__lte=horizon) | Q(
+        state__in=OPEN_CLOCK_STATES[1:], resolve_due__lte=horizon)

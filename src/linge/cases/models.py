@@ -88,6 +88,11 @@ class Source(models.TextChoices):
 
 STAFF_SOURCES = {Source.PATROL, Source.VISIT}
 
+# States whose deadline clock runs (a suspended case's stands still).
+OPEN_CLOCK_STATES = (State.SUBMITTED, State.ACCEPTED, State.ESCALATED, State.DISPATCHED,
+                     State.VERIFYING)
+DONE_STATES = (State.RESOLVED, State.CLOSED, State.REJECTED, State.MERGED)
+
 
 class Rating(models.TextChoices):
     SATISFIED = "satisfied", _("满意")
@@ -114,7 +119,8 @@ class Case(models.Model):
     # Anonymous reports: the SHA-256 of the tracking code, shown once to the reporter.
     tracking_code_hash = models.CharField(max_length=64, blank=True, db_index=True)
     # A client-generated key: a retried submit returns the case it already made.
-    submit_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Namespaced by channel ("r:…" resident page, "12345:…" hotline ticket, "o311:…").
+    submit_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     lon = models.FloatField(_("经度"), null=True, blank=True)
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -177,6 +183,8 @@ class Case(models.Model):
     rating = models.CharField(_("评价"), max_length=16, choices=Rating.choices, blank=True)
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     support_count = models.PositiveIntegerField(_("附议人数"), default=0)
+    # The handler's answer to the resident at the last resolve (the note stays internal).
+    reply = models.CharField(_("答复群众"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("案件")
@@ -293,3 +301,24 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.get_kind_display()} {self.file.name}"
+
+
+class Reminder(models.Model):
+    """A deadline reminder already queued: one per (case, deadline, level), whoever sweeps."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=8)  # accept / resolve
+    due = models.DateTimeField()
+    level = models.CharField(max_length=8)  # yellow / red
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("时限提醒")
+        verbose_name_plural = _("时限提醒")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "stage", "due", "level"],
+                                    name="one_case_reminder_per_deadline_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage} {self.level}"

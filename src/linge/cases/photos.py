@@ -1,6 +1,6 @@
 """Photos of a case: decoded, checked, cleaned, re-encoded and stored.
 
-`store_photo(uploaded_file) -> workflow.Photo` is the one entry point other code
+`store_photo(uploaded_file) -> Photo` is the one entry point other code
 needs (the resident page for before-photos, the workbench for after-photos). It is
 built from two steps that callers may also use on their own:
 
@@ -8,7 +8,7 @@ built from two steps that callers may also use on their own:
   re-encoded JPEG, its thumbnail and the GPS position read from the EXIF data
   (before the metadata is thrown away); nothing is written.
 - `save_prepared(prepared)` writes both files through Django's default storage under
-  cases/YYYY/MM/ with random names, and returns the `workflow.Photo`.
+  cases/YYYY/MM/ with random names, and returns the `Photo`.
 
 A file that is not an image, too big in bytes or in pixels (decompression bombs
 included), or an HEIC photo when pillow-heif is missing, raises `PhotoRejected` with
@@ -21,6 +21,7 @@ import hashlib
 import io
 import secrets
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -30,8 +31,6 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
-
-from linge.cases.workflow import Photo
 
 try:  # iPhone photos (HEIC/HEIF)
     from pillow_heif import register_heif_opener
@@ -45,6 +44,17 @@ MAX_SIDE = 2048  # the stored photo's longest side, in pixels
 THUMB_SIDE = 320
 JPEG_QUALITY = 85
 GPS_IFD = 0x8825
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo already decoded, cleaned and stored: what the workflow attaches to a case."""
+
+    path: str
+    sha256: str
+    width: int
+    height: int
+    thumbnail: str = ""
 
 
 class PhotoRejected(Exception):
@@ -205,3 +215,26 @@ def delete_photo(photo: Photo) -> None:
 def store_photo(uploaded_file: IO[bytes] | Any) -> Photo:
     """Check, clean and store one uploaded photo. Raises PhotoRejected."""
     return save_prepared(prepare_photo(uploaded_file))
+
+
+def discard(photos: Iterable[Photo]) -> None:
+    for photo in photos:
+        delete_photo(photo)
+
+
+def save_all(prepared: Iterable[PreparedPhoto]) -> list[Photo]:
+    """Write prepared photos; if one write fails, the ones written are removed."""
+    stored: list[Photo] = []
+    try:
+        for item in prepared:
+            stored.append(save_prepared(item))
+    except BaseException:
+        discard(stored)
+        raise
+    return stored
+
+
+def store_all(files: Iterable[IO[bytes] | Any]) -> list[Photo]:
+    """Check every file first, then store them all; nothing is stored when one is
+    refused (PhotoRejected)."""
+    return save_all([prepare_photo(f) for f in files])

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from linge.areas.models import Area
 from linge.cases.chain import event_hash
+from linge.cases.messages import notices_for, outbox_row
 from linge.cases.models import (
     Attachment,
     Case,
@@ -24,7 +25,6 @@ from linge.cases.models import (
     DailyCounter,
     Supporter,
 )
-from linge.notify.messages import Notice, notices_for
 from linge.notify.models import Outbox
 from linge.people.models import Unit, UnitKind
 
@@ -131,11 +131,7 @@ class Store:
     def queue(self, case: Case, event: CaseEvent) -> None:
         if not self.notify:
             return
-        notices = notices_for(
-            case, event,
-            self.unit_id(case.grid_id, UnitKind.GRID_TEAM),
-            self.unit_id(case.town_id, UnitKind.TOWN_PLATFORM),
-        )
+        notices = notices_for(case, event)
         Outbox.objects.bulk_create([outbox_row(case, event, notice) for notice in notices])
 
 
@@ -148,12 +144,3 @@ def seal(event: CaseEvent, case: Case, seq: int, prev_hash: str) -> None:
         to_state=event.to_state, data=event.data, public=event.public, at=event.at,
     )
 
-
-def outbox_row(case: Case, event: CaseEvent, notice: Notice) -> Outbox:
-    who = notice.recipient_id if notice.recipient_id is not None else f"tel{notice.phone}"
-    return Outbox(
-        key=f"{event.seq}:{who}:{notice.channel}",
-        event=event, case=case, recipient_id=notice.recipient_id, phone=notice.phone,
-        channel=notice.channel, text=notice.text, created_at=event.at,
-        next_attempt_at=event.at,
-    )

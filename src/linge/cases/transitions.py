@@ -11,14 +11,45 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from linge.cases.models import State
-from linge.people.scope import Capacity as C
+from linge.cases.policy import Capacity as C
 
 if TYPE_CHECKING:
     from linge.cases.models import Case
+
+
+class Action(models.TextChoices):
+    """Every move on a case. What each needs and tells is declared in `cases.actions`."""
+
+    SUBMIT = "submit", _("上报")
+    ACCEPT = "accept", _("受理")
+    # The same words name a state; the context keeps the two translations apart.
+    REJECT = "reject", pgettext_lazy("action", "不予受理")
+    MERGE = "merge", _("合并")
+    TRANSFER = "transfer", _("转办")
+    ADD_SUPPORT = "add_support", _("我也遇到")
+    SUPERVISE = "supervise", _("督办")
+    ASSIGN = "assign", _("指派")
+    RESOLVE = "resolve", _("办结")
+    ESCALATE = "escalate", _("上报镇街")
+    SUSPEND = "suspend", pgettext_lazy("action", "挂起")
+    RESUME = "resume", _("恢复")
+    DISPATCH = "dispatch", _("派遣")
+    RETURN = "return", _("回退")
+    REQUEST_EXTENSION = "request_extension", _("申请延时")
+    GRANT_EXTENSION = "grant_extension", _("同意延时")
+    REFUSE_EXTENSION = "refuse_extension", _("不同意延时")
+    VERIFY = "verify", _("核查通过")
+    FAIL_VERIFICATION = "fail_verification", _("核查不通过")
+    RATE = "rate", _("评价")
+    REOPEN = "reopen", _("返工")
+    AUTO_CLOSE = "auto_close", _("逾期未评价自动结案")
+    FLAG_OVERDUE = "flag_overdue", _("标记超期")
+
 
 PRIOR = "<prior>"
 REWORK = "<rework>"
@@ -77,102 +108,80 @@ SUPPORT = _who(C.RESIDENT)
 SUPERVISE = _who(C.COMMAND)
 STAY = ""
 
-TABLE: dict[tuple[str, str], Rule] = {
-    (NEW, "submit"): Rule(State.SUBMITTED, _who(C.ANYONE)),
+TABLE: dict[tuple[str, Action], Rule] = {
+    (NEW, Action.SUBMIT): Rule(State.SUBMITTED, _who(C.ANYONE)),
     # 待受理: the grid found from the QR code or the location owns it.
-    (State.SUBMITTED, "accept"): Rule(State.ACCEPTED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
-    (State.SUBMITTED, "reject"): Rule(State.REJECTED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF)),
-    (State.SUBMITTED, "merge"): Rule(State.MERGED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
-    (State.SUBMITTED, "transfer"): Rule(
+    (State.SUBMITTED, Action.ACCEPT): Rule(State.ACCEPTED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
+    (State.SUBMITTED, Action.REJECT): Rule(State.REJECTED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF)),
+    (State.SUBMITTED, Action.MERGE): Rule(State.MERGED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
+    (State.SUBMITTED, Action.TRANSFER): Rule(
         State.SUBMITTED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF, C.DISPATCHER)
     ),
-    (State.SUBMITTED, "add_support"): Rule(STAY, SUPPORT),
-    (State.SUBMITTED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
+    (State.SUBMITTED, Action.ADD_SUPPORT): Rule(STAY, SUPPORT),
+    (State.SUBMITTED, Action.SUPERVISE): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 处理中: the grid handles it, or escalates what it cannot.
-    (State.ACCEPTED, "assign"): Rule(STAY, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF), public=False),
-    (State.ACCEPTED, "resolve"): Rule(State.RESOLVED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
-    (State.ACCEPTED, "escalate"): Rule(
+    (State.ACCEPTED, Action.ASSIGN): Rule(STAY, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF), public=False),
+    (State.ACCEPTED, Action.RESOLVE): Rule(State.RESOLVED, _who(C.GRID_MEMBER, C.VILLAGE_STAFF)),
+    (State.ACCEPTED, Action.ESCALATE): Rule(
         State.ESCALATED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF, C.SYSTEM),
         guard=_system_escalate_guard,
     ),
-    (State.ACCEPTED, "suspend"): Rule(State.SUSPENDED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF)),
-    (State.ACCEPTED, "add_support"): Rule(STAY, SUPPORT),
-    (State.ACCEPTED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
+    (State.ACCEPTED, Action.SUSPEND): Rule(State.SUSPENDED, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF)),
+    (State.ACCEPTED, Action.ADD_SUPPORT): Rule(STAY, SUPPORT),
+    (State.ACCEPTED, Action.SUPERVISE): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 待派遣: the town platform dispatches, solves it itself, or sends it back.
-    (State.ESCALATED, "dispatch"): Rule(State.DISPATCHED, _who(C.DISPATCHER)),
-    (State.ESCALATED, "resolve"): Rule(State.RESOLVED, _who(C.DISPATCHER)),
-    (State.ESCALATED, "return"): Rule(State.ACCEPTED, _who(C.DISPATCHER)),
-    (State.ESCALATED, "suspend"): Rule(State.SUSPENDED, _who(C.DISPATCHER)),
-    (State.ESCALATED, "add_support"): Rule(STAY, SUPPORT),
-    (State.ESCALATED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
+    (State.ESCALATED, Action.DISPATCH): Rule(State.DISPATCHED, _who(C.DISPATCHER)),
+    (State.ESCALATED, Action.RESOLVE): Rule(State.RESOLVED, _who(C.DISPATCHER)),
+    (State.ESCALATED, Action.RETURN): Rule(State.ACCEPTED, _who(C.DISPATCHER)),
+    (State.ESCALATED, Action.SUSPEND): Rule(State.SUSPENDED, _who(C.DISPATCHER)),
+    (State.ESCALATED, Action.ADD_SUPPORT): Rule(STAY, SUPPORT),
+    (State.ESCALATED, Action.SUPERVISE): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 已派遣: the office or department handles and feeds back, or returns it.
-    (State.DISPATCHED, "resolve"): Rule(State.VERIFYING, _who(C.HANDLER), public=False),
-    (State.DISPATCHED, "return"): Rule(State.ESCALATED, _who(C.HANDLER), public=False),
-    (State.DISPATCHED, "request_extension"): Rule(
+    (State.DISPATCHED, Action.RESOLVE): Rule(State.VERIFYING, _who(C.HANDLER), public=False),
+    (State.DISPATCHED, Action.RETURN): Rule(State.ESCALATED, _who(C.HANDLER), public=False),
+    (State.DISPATCHED, Action.REQUEST_EXTENSION): Rule(
         STAY, _who(C.HANDLER), guard=_extension_not_asked, public=False
     ),
-    (State.DISPATCHED, "grant_extension"): Rule(
+    (State.DISPATCHED, Action.GRANT_EXTENSION): Rule(
         STAY, _who(C.DISPATCHER), guard=_extension_asked, public=False
     ),
-    (State.DISPATCHED, "refuse_extension"): Rule(
+    (State.DISPATCHED, Action.REFUSE_EXTENSION): Rule(
         STAY, _who(C.DISPATCHER), guard=_extension_asked, public=False
     ),
-    (State.DISPATCHED, "suspend"): Rule(State.SUSPENDED, _who(C.DISPATCHER)),
-    (State.DISPATCHED, "add_support"): Rule(STAY, SUPPORT),
-    (State.DISPATCHED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
+    (State.DISPATCHED, Action.SUSPEND): Rule(State.SUSPENDED, _who(C.DISPATCHER)),
+    (State.DISPATCHED, Action.ADD_SUPPORT): Rule(STAY, SUPPORT),
+    (State.DISPATCHED, Action.SUPERVISE): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 待核查: the town checks the department's feedback before the resident sees it.
-    (State.VERIFYING, "verify"): Rule(State.RESOLVED, _who(C.DISPATCHER)),
-    (State.VERIFYING, "fail_verification"): Rule(
+    (State.VERIFYING, Action.VERIFY): Rule(State.RESOLVED, _who(C.DISPATCHER)),
+    (State.VERIFYING, Action.FAIL_VERIFICATION): Rule(
         State.DISPATCHED, _who(C.DISPATCHER), public=False
     ),
-    (State.VERIFYING, "add_support"): Rule(STAY, SUPPORT),
-    (State.VERIFYING, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
+    (State.VERIFYING, Action.ADD_SUPPORT): Rule(STAY, SUPPORT),
+    (State.VERIFYING, Action.SUPERVISE): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 挂起: waiting for budget or season; the clock stops and the reason is public.
-    (State.SUSPENDED, "resume"): Rule(
+    (State.SUSPENDED, Action.RESUME): Rule(
         PRIOR, _who(C.GRID_ESCALATOR, C.VILLAGE_STAFF, C.DISPATCHER), guard=_resume_guard
     ),
-    (State.SUSPENDED, "add_support"): Rule(STAY, SUPPORT),
-    (State.SUSPENDED, "supervise"): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
+    (State.SUSPENDED, Action.ADD_SUPPORT): Rule(STAY, SUPPORT),
+    (State.SUSPENDED, Action.SUPERVISE): Rule(STAY, SUPERVISE, guard=_not_supervised, public=False),
     # 待评价: the reporter rates; unsatisfied sends it back to the last handler.
-    (State.RESOLVED, "rate"): Rule(State.CLOSED, _who(C.REPORTER)),
-    (State.RESOLVED, "reopen"): Rule(REWORK, _who(C.REPORTER)),
-    (State.RESOLVED, "auto_close"): Rule(State.CLOSED, _who(C.SYSTEM)),
+    (State.RESOLVED, Action.RATE): Rule(State.CLOSED, _who(C.REPORTER)),
+    (State.RESOLVED, Action.REOPEN): Rule(REWORK, _who(C.REPORTER)),
+    (State.RESOLVED, Action.AUTO_CLOSE): Rule(State.CLOSED, _who(C.SYSTEM)),
     # The worker's deadline sweep marks an open case overdue (a case write, so an event).
     **{
-        (state, "flag_overdue"): Rule(STAY, _who(C.SYSTEM), guard=_not_yet_flagged, public=False)
+        (state, Action.FLAG_OVERDUE): Rule(STAY, _who(C.SYSTEM), guard=_not_yet_flagged, public=False)
         for state in (State.SUBMITTED, State.ACCEPTED, State.ESCALATED, State.DISPATCHED,
                       State.VERIFYING)
     },
 }
 
-ACTIONS: list[str] = sorted({action for _state, action in TABLE})
+ACTIONS: list[Action] = sorted({action for _state, action in TABLE})
 
-ACTION_LABELS: dict[str, str] = {
-    "submit": _("上报"),
-    "accept": _("受理"),
-    # The same words name a state; the context keeps the two translations apart.
-    "reject": pgettext_lazy("action", "不予受理"),
-    "merge": _("合并"),
-    "transfer": _("转办"),
-    "add_support": _("我也遇到"),
-    "supervise": _("督办"),
-    "assign": _("指派"),
-    "resolve": _("办结"),
-    "escalate": _("上报镇街"),
-    "suspend": pgettext_lazy("action", "挂起"),
-    "resume": _("恢复"),
-    "dispatch": _("派遣"),
-    "return": _("回退"),
-    "request_extension": _("申请延时"),
-    "grant_extension": _("同意延时"),
-    "refuse_extension": _("不同意延时"),
-    "verify": _("核查通过"),
-    "fail_verification": _("核查不通过"),
-    "rate": _("评价"),
-    "reopen": _("返工"),
-    "auto_close": _("逾期未评价自动结案"),
-    "flag_overdue": _("标记超期"),
-}
+
+def label(action: str) -> str:
+    """The action's name in the active language; an unknown code is shown as it is."""
+    return str(Action(action).label) if action in Action.values else action
 
 
 def rule_for(state: str, action: str) -> Rule | None:

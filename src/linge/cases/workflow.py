@@ -1,7 +1,7 @@
 """The only code that changes a case.
 
 Each public function takes the case, the actor and what the move needs. It checks
-the actor's standing (people.scope) and the move (cases.transitions.TABLE), updates
+the actor's standing (cases.policy) and the move (cases.transitions.TABLE), updates
 the case, appends a hash-chained event and queues notifications, all in one
 transaction. A refused move raises WorkflowError and changes nothing.
 """
@@ -19,7 +19,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from linge.areas.models import Area, Level
-from linge.cases import deadlines
+from linge.cases import deadlines, owners
+from linge.cases.actions import declaration
+from linge.cases.limits import MAX_ADDRESS, MAX_DESCRIPTION, MAX_PHOTOS, MAX_REASON
 from linge.cases.models import (
     FINAL_STATES,
     STAFF_SOURCES,
@@ -32,14 +34,15 @@ from linge.cases.models import (
     Source,
     State,
 )
+from linge.cases.photos import Photo, PhotoRejected, discard, store_all
+from linge.cases.policy import Capacity, assignable_to, capacities
 from linge.cases.store import Store
-from linge.cases.transitions import ACTION_LABELS, NEW, TABLE, refusal, rule_for, target_state
+from linge.cases.transitions import NEW, TABLE, Action, label, refusal, rule_for, target_state
 from linge.people.models import Lane, Unit, UnitKind, User
-from linge.people.scope import GRID_HANDS, Actor, Capacity, as_actor, capacities, roles_of
+from linge.people.roles import Actor, as_actor, roles_of
 from linge.plaintext import strip_controls
 
-MAX_DESCRIPTION = 2000
-MAX_REASON = 500
+__all__ = ["MAX_DESCRIPTION", "MAX_REASON", "MAX_PHOTOS"]  # re-exported for forms
 
 
 MAX_HANDED_DOWN = timedelta(days=366)  # a 上级交办 deadline further off is a typing slip
@@ -57,24 +60,14 @@ class WorkflowError(Exception):
         self.state = state
         self.action = action
         self.reason = reason
+        self.about_input = about_input
         state_label = State(state).label if state else _("新建")
-        action_label = ACTION_LABELS.get(action, action)
+        action_label = label(action)
         super().__init__(
             reason if about_input else
             _("案件处于「%(state)s」，不能「%(action)s」：%(reason)s")
             % {"state": state_label, "action": action_label, "reason": reason}
         )
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A photo already decoded, cleaned and stored (see the photo module)."""
-
-    path: str
-    sha256: str
-    width: int
-    height: int
-    thumbnail: str = ""
 
 
 def _now(now: datetime | None) -> datetime:
@@ -91,6 +84,18 @@ def _text(value: str, limit: int, what: str, state: str, action: str, required: 
             about_input=True,
         )
     return value
+
+
+# Which function makes each move: filled by @performs below, read by `act`.
+PERFORMERS: dict[Action, Callable[..., Case]] = {}
+
+
+def performs(action: Action) -> Callable[[Callable[..., Case]], Callable[..., Case]]:
+    def register(function: Callable[..., Case]) -> Callable[..., Case]:
+        PERFORMERS[action] = function
+        return function
+
+    return register
 
 
 # The engine every move goes through.
@@ -203,7 +208,7 @@ def _mark_late(case: Case, due: datetime | None, now: datetime) -> None:
 def _grid_area(grid: Area | int, state: str) -> Area:
     area = grid if isinstance(grid, Area) else Area.objects.filter(pk=grid).first()
     if area is None or area.level != Level.GRID:
-        raise WorkflowError(state, "submit", _("所选区域不是网格"))
+        raise WorkflowError(state, Action.SUBMIT, _("所选区域不是网格"))
     return area
 
 
@@ -227,6 +232,7 @@ class Submitted:
     tracking_code: str = ""  # shown once, for anonymous reports
 
 
+@performs(Action.SUBMIT)
 def submit(
     who: Actor | User | None,
     *,
@@ -258,22 +264,22 @@ def submit(
         existing = store.find_submitted(submit_key)
         if existing is not None:
             return Submitted(existing, created=False)
-    leaf = _category(category, "submit")
-    description = _text(description, MAX_DESCRIPTION, _("问题描述"), NEW, "submit", True)
-    if len(photos) > 9:
-        raise WorkflowError(NEW, "submit", _("最多上传 9 张照片"), about_input=True)
+    leaf = _category(category, Action.SUBMIT)
+    description = _text(description, MAX_DESCRIPTION, _("问题描述"), NEW, Action.SUBMIT, True)
+    if len(photos) > MAX_PHOTOS:
+        raise WorkflowError(NEW, Action.SUBMIT, _("最多上传 9 张照片"), about_input=True)
     if source not in Source.values:
-        raise WorkflowError(NEW, "submit", _("未知的来源"))
+        raise WorkflowError(NEW, Action.SUBMIT, _("未知的来源"))
     if source in STAFF_SOURCES and not _is_staff(actor):
-        raise WorkflowError(NEW, "submit", _("只有工作人员可以登记巡查或走访发现的问题"))
+        raise WorkflowError(NEW, Action.SUBMIT, _("只有工作人员可以登记巡查或走访发现的问题"))
     if (lon is None) != (lat is None) or (
         lon is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90)
     ):
-        raise WorkflowError(NEW, "submit", _("位置坐标无效"), about_input=True)
+        raise WorkflowError(NEW, Action.SUBMIT, _("位置坐标无效"), about_input=True)
     if required_by is not None and (
         source != Source.HIGHER or not now < required_by <= now + MAX_HANDED_DOWN
     ):
-        raise WorkflowError(NEW, "submit", _("只有上级交办可以指定办结期限，且期限须在今后一年之内"), about_input=True)
+        raise WorkflowError(NEW, Action.SUBMIT, _("只有上级交办可以指定办结期限，且期限须在今后一年之内"), about_input=True)
     area = _grid_area(grid, NEW)
     village_id = store.parent_id(area.pk)
     reporter = None if anonymous or actor.user is None or not actor.user.is_resident else actor.user
@@ -305,7 +311,7 @@ def _create(
             reporter_phone=reporter_phone or (reporter.phone if reporter else ""),
             tracking_code_hash=hash_tracking_code(code) if code else "",
             submit_key=submit_key or None, lon=lon, lat=lat,
-            address=strip_controls(address).strip()[:200],
+            address=_text(address, MAX_ADDRESS, _("地址"), NEW, Action.SUBMIT, False),
             grid=area, village_id=village_id, town_id=store.parent_id(village_id),
             owner_unit_id=store.unit_id(area.pk, UnitKind.GRID_TEAM),
             state=State.SUBMITTED, created_at=now, updated_at=now, required_by=required_by,
@@ -314,7 +320,7 @@ def _create(
         store.create(case)
         _attach(store, case, photos, AttachmentKind.BEFORE, actor, now)
         _record(
-            store, case, actor, "submit", NEW, State.SUBMITTED,
+            store, case, actor, Action.SUBMIT, NEW, State.SUBMITTED,
             {"source": source, "category": leaf.code, "photos": len(photos),
              **({"required_by": required_by.isoformat()} if required_by else {})}, True, now,
         )
@@ -340,38 +346,47 @@ def _attach(
 
 # 待受理.
 
+def _note(case: Case, note: str, action: str) -> str:
+    return _text(note, MAX_REASON, _("说明"), case.state, action, False)
+
+
+@performs(Action.ACCEPT)
 def accept(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    note = _note(case, note, Action.ACCEPT)
     def apply(c: Case, at: datetime) -> None:
         _mark_late(c, c.accept_due, at)
         c.accepted_at = at
         _set_resolve_deadline(c, at)
 
-    return _move(case, who, "accept", now=now, store=store, data={"note": note}, apply=apply)
+    return _move(case, who, Action.ACCEPT, now=now, store=store, data={"note": note}, apply=apply)
 
 
+@performs(Action.REJECT)
 def reject(case: Case, who, *, reason: str, now=None, store=None) -> Case:
-    reason = _text(reason, MAX_REASON, _("不予受理的理由"), case.state, "reject", True)
+    reason = _text(reason, MAX_REASON, _("不予受理的理由"), case.state, Action.REJECT, True)
 
     def apply(c: Case, at: datetime) -> None:
         c.closed_at = at
 
-    return _move(case, who, "reject", now=now, store=store, data={"reason": reason}, apply=apply)
+    return _move(case, who, Action.REJECT, now=now, store=store, data={"reason": reason}, apply=apply)
 
 
+@performs(Action.MERGE)
 def merge(case: Case, who, *, into: Case, note: str = "", now=None, store=None) -> Case:
     """Merge a duplicate into the case it repeats.
 
     Its reporter and its supporters become supporters there, so they hear of the
     progress as the merge message promises.
     """
+    note = _note(case, note, Action.MERGE)
 
     def check(c: Case, actor: Actor) -> None:
         if into.pk == c.pk:
-            raise WorkflowError(c.state, "merge", _("不能与自身合并"))
+            raise WorkflowError(c.state, Action.MERGE, _("不能与自身合并"))
         if into.state in FINAL_STATES:
-            raise WorkflowError(c.state, "merge", _("目标案件已结束，不能合并"))
-        if rule_for(into.state, "add_support") is None:
-            raise WorkflowError(c.state, "merge", _("目标案件已办结待评价，不能合并"))
+            raise WorkflowError(c.state, Action.MERGE, _("目标案件已结束，不能合并"))
+        if rule_for(into.state, Action.ADD_SUPPORT) is None:
+            raise WorkflowError(c.state, Action.MERGE, _("目标案件已办结待评价，不能合并"))
 
     def apply(c: Case, at: datetime) -> None:
         c.merged_into = into
@@ -381,7 +396,7 @@ def merge(case: Case, who, *, into: Case, note: str = "", now=None, store=None) 
     now = _now(now)
     with store.atomic():
         merged = _move(
-            case, who, "merge", now=now, store=store, check=check, apply=apply,
+            case, who, Action.MERGE, now=now, store=store, check=check, apply=apply,
             data={"into": into.number, "note": note},
         )
         for person in _people_of(merged, store):
@@ -402,15 +417,16 @@ def _people_of(case: Case, store: Store) -> list[User]:
     return people
 
 
+@performs(Action.TRANSFER)
 def transfer(case: Case, who, *, grid: Area, reason: str, now=None, store=None) -> Case:
     store = store or Store()
-    reason = _text(reason, MAX_REASON, _("转办理由"), case.state, "transfer", True)
+    reason = _text(reason, MAX_REASON, _("转办理由"), case.state, Action.TRANSFER, True)
 
     def check(c: Case, actor: Actor) -> None:
         if grid.level != Level.GRID:
-            raise WorkflowError(c.state, "transfer", _("只能转办给网格"))
+            raise WorkflowError(c.state, Action.TRANSFER, _("只能转办给网格"))
         if grid.pk == c.grid_id:
-            raise WorkflowError(c.state, "transfer", _("已在该网格"))
+            raise WorkflowError(c.state, Action.TRANSFER, _("已在该网格"))
 
     def apply(c: Case, at: datetime) -> None:
         c.grid = grid
@@ -421,11 +437,12 @@ def transfer(case: Case, who, *, grid: Area, reason: str, now=None, store=None) 
         _set_accept_deadline(c, at)
 
     return _move(
-        case, who, "transfer", now=now, store=store, check=check, apply=apply,
+        case, who, Action.TRANSFER, now=now, store=store, check=check, apply=apply,
         data={"reason": reason, "grid": grid.code, "grid_name": grid.name},
     )
 
 
+@performs(Action.ADD_SUPPORT)
 def add_support(case: Case, who, *, now=None, store=None) -> Case:
     """我也遇到: a resident joins the case and is told at every step like the reporter."""
     actor = as_actor(who)
@@ -435,54 +452,59 @@ def add_support(case: Case, who, *, now=None, store=None) -> Case:
 def _support(case: Case, user: User | None, *, now, store: Store, merged: bool) -> Case:
     def check(c: Case, actor: Actor) -> None:
         if actor.user is None or store.is_supporter(c, actor.user.pk):
-            raise WorkflowError(c.state, "add_support", _("您已附议过该问题"))
+            raise WorkflowError(c.state, Action.ADD_SUPPORT, _("您已附议过该问题"))
 
     def apply(c: Case, at: datetime) -> None:
         store.add_supporter(c, user.pk, at)
         c.support_count += 1
 
     return _move(
-        case, Actor(user=user), "add_support", now=now, store=store, check=check, apply=apply,
+        case, Actor(user=user), Action.ADD_SUPPORT, now=now, store=store, check=check, apply=apply,
         data={"merged": 1 if merged else 0},
     )
 
 
+@performs(Action.SUPERVISE)
 def supervise(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    note = _note(case, note, Action.SUPERVISE)
     def apply(c: Case, at: datetime) -> None:
         c.supervised = True
 
-    return _move(case, who, "supervise", now=now, store=store, apply=apply, data={"note": note})
+    return _move(case, who, Action.SUPERVISE, now=now, store=store, apply=apply, data={"note": note})
 
 
 # 处理中.
 
+@performs(Action.ASSIGN)
 def assign(case: Case, who, *, assignee: User, now=None, store=None) -> Case:
     def check(c: Case, actor: Actor) -> None:
-        if not roles_of(assignee).grids.get(c.grid_id, set()) & GRID_HANDS:
-            raise WorkflowError(c.state, "assign", _("只能指派给本网格的网格员"))
+        if not assignable_to(assignee, c.grid_id):
+            raise WorkflowError(c.state, Action.ASSIGN, _("只能指派给本网格的网格员"))
 
     def apply(c: Case, at: datetime) -> None:
         c.assignee = assignee
 
     return _move(
-        case, who, "assign", now=now, store=store, check=check, apply=apply,
+        case, who, Action.ASSIGN, now=now, store=store, check=check, apply=apply,
         data={"assignee": assignee.pk, "assignee_name": str(assignee)},
     )
 
 
+@performs(Action.ESCALATE)
 def escalate(case: Case, who, *, reason: str, now=None, store=None) -> Case:
     store = store or Store()
-    reason = _text(reason, MAX_REASON, _("上报理由"), case.state, "escalate", True)
+    reason = _text(reason, MAX_REASON, _("上报理由"), case.state, Action.ESCALATE, True)
 
     def apply(c: Case, at: datetime) -> None:
         c.escalated = True
         c.owner_unit_id = store.unit_id(c.town_id, UnitKind.TOWN_PLATFORM)
 
-    return _move(case, who, "escalate", now=now, store=store, apply=apply, data={"reason": reason})
+    return _move(case, who, Action.ESCALATE, now=now, store=store, apply=apply, data={"reason": reason})
 
 
+@performs(Action.SUSPEND)
 def suspend(case: Case, who, *, reason: str, now=None, store=None) -> Case:
-    reason = _text(reason, MAX_REASON, _("挂起理由"), case.state, "suspend", True)
+    reason = _text(reason, MAX_REASON, _("挂起理由"), case.state, Action.SUSPEND, True)
 
     def apply(c: Case, at: datetime) -> None:
         c.resume_state = c.state
@@ -492,10 +514,12 @@ def suspend(case: Case, who, *, reason: str, now=None, store=None) -> Case:
         if c.resolve_due is not None:
             c.resolve_left = calendar.between(at, c.resolve_due, _clock(c.category.resolve_unit))
 
-    return _move(case, who, "suspend", now=now, store=store, apply=apply, data={"reason": reason})
+    return _move(case, who, Action.SUSPEND, now=now, store=store, apply=apply, data={"reason": reason})
 
 
+@performs(Action.RESUME)
 def resume(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    note = _note(case, note, Action.RESUME)
     def apply(c: Case, at: datetime) -> None:
         # The clock stood still while suspended: the time left runs again from now.
         calendar = deadlines.calendar()
@@ -507,46 +531,55 @@ def resume(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
         c.accept_left = c.resolve_left = None
         c.resume_state = ""
 
-    return _move(case, who, "resume", now=now, store=store, apply=apply, data={"note": note})
+    return _move(case, who, Action.RESUME, now=now, store=store, apply=apply, data={"note": note})
 
 
+@performs(Action.RESOLVE)
 def resolve(
-    case: Case, who, *, note: str, after_photos: Sequence[Photo] = (), now=None, store=None
+    case: Case, who, *, note: str, reply: str = "", after_photos: Sequence[Photo] = (),
+    now=None, store=None,
 ) -> Case:
-    """Finish the handling. A department's feedback goes to the town's check first."""
+    """Finish the handling. A department's feedback goes to the town's check first.
+
+    `note` (处置情况) stays with the staff; `reply` is what the resident reads, with the
+    after-photos, before rating."""
     store = store or Store()
-    note = _text(note, MAX_REASON, _("处置情况"), case.state, "resolve", True)
+    note = _text(note, MAX_REASON, _("处置情况"), case.state, Action.RESOLVE, True)
+    reply = _text(reply, MAX_REASON, _("答复群众"), case.state, Action.RESOLVE, False)
     actor = as_actor(who)
 
     def check(c: Case, _actor: Actor) -> None:
         if c.category.photo_after_required and not after_photos and not store.count_attachments(
             c, AttachmentKind.AFTER
         ):
-            raise WorkflowError(c.state, "resolve", _("该类问题办结时须上传处置后照片"), about_input=True)
+            raise WorkflowError(c.state, Action.RESOLVE, _("该类问题办结时须上传处置后照片"), about_input=True)
 
     def apply(c: Case, at: datetime) -> None:
         _attach(store, c, after_photos, AttachmentKind.AFTER, actor, at)
         _mark_late(c, c.resolve_due, at)
         c.rework_state = c.state
         c.extension_requested = False
+        c.reply = reply
         if c.state != State.DISPATCHED:
             c.resolved_at = at
 
     return _move(
         case, actor, "resolve", now=now, store=store, check=check, apply=apply,
-        data={"note": note, "photos": len(after_photos)},
+        data={"note": note, "reply": reply, "photos": len(after_photos)},
     )
 
 
 # 待派遣 and 已派遣.
 
+@performs(Action.DISPATCH)
 def dispatch(
     case: Case, who, *, unit: Unit, lane: Lane | None = None, note: str = "", now=None, store=None
 ) -> Case:
+    note = _note(case, note, Action.DISPATCH)
     def check(c: Case, actor: Actor) -> None:
         town_office = unit.kind == UnitKind.OFFICE and unit.area_id == c.town_id
         if not (town_office or unit.kind == UnitKind.DEPARTMENT):
-            raise WorkflowError(c.state, "dispatch", _("只能派遣给本镇街科室或市级部门"))
+            raise WorkflowError(c.state, Action.DISPATCH, _("只能派遣给本镇街科室或市级部门"))
 
     chosen_lane = lane or unit.lane or case.category.lane
 
@@ -556,7 +589,7 @@ def dispatch(
         c.lane = chosen_lane
 
     return _move(
-        case, who, "dispatch", now=now, store=store, check=check, apply=apply,
+        case, who, Action.DISPATCH, now=now, store=store, check=check, apply=apply,
         data={
             "unit": unit.pk, "unit_name": unit.name,
             "lane": chosen_lane.code if chosen_lane else "", "note": note,
@@ -564,10 +597,11 @@ def dispatch(
     )
 
 
+@performs(Action.RETURN)
 def return_case(case: Case, who, *, reason: str, now=None, store=None) -> Case:
     """回退: a department returns a misrouted case to the town, the town to the grid."""
     store = store or Store()
-    reason = _text(reason, MAX_REASON, _("回退理由"), case.state, "return", True)
+    reason = _text(reason, MAX_REASON, _("回退理由"), case.state, Action.RETURN, True)
 
     def apply(c: Case, at: datetime) -> None:
         if c.state == State.DISPATCHED:
@@ -579,26 +613,29 @@ def return_case(case: Case, who, *, reason: str, now=None, store=None) -> Case:
         else:
             c.owner_unit_id = store.unit_id(c.grid_id, UnitKind.GRID_TEAM)
 
-    return _move(case, who, "return", now=now, store=store, apply=apply, data={"reason": reason})
+    return _move(case, who, Action.RETURN, now=now, store=store, apply=apply, data={"reason": reason})
 
 
+@performs(Action.REQUEST_EXTENSION)
 def request_extension(case: Case, who, *, amount: int, reason: str, now=None, store=None) -> Case:
     """Ask for more time, counted in the category's own resolve unit."""
-    reason = _text(reason, MAX_REASON, _("延时理由"), case.state, "request_extension", True)
+    reason = _text(reason, MAX_REASON, _("延时理由"), case.state, Action.REQUEST_EXTENSION, True)
     if not 1 <= amount <= 365:
-        raise WorkflowError(case.state, "request_extension", _("延时时长应为 1 到 365"), about_input=True)
+        raise WorkflowError(case.state, Action.REQUEST_EXTENSION, _("延时时长应为 1 到 365"), about_input=True)
 
     def apply(c: Case, at: datetime) -> None:
         c.extension_requested = True
         c.extension_amount = amount
 
     return _move(
-        case, who, "request_extension", now=now, store=store, apply=apply,
+        case, who, Action.REQUEST_EXTENSION, now=now, store=store, apply=apply,
         data={"amount": amount, "unit": case.category.resolve_unit, "reason": reason},
     )
 
 
+@performs(Action.GRANT_EXTENSION)
 def grant_extension(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    note = _note(case, note, Action.GRANT_EXTENSION)
     def apply(c: Case, at: datetime) -> None:
         seconds, clock = deadlines.budget(c.extension_amount, c.category.resolve_unit)
         base = c.resolve_due or at
@@ -607,53 +644,59 @@ def grant_extension(case: Case, who, *, note: str = "", now=None, store=None) ->
         c.extension_requested = False
         c.extension_amount = 0
 
-    return _move(case, who, "grant_extension", now=now, store=store, apply=apply,
+    return _move(case, who, Action.GRANT_EXTENSION, now=now, store=store, apply=apply,
                  data={"note": note, "amount": case.extension_amount})
 
 
+@performs(Action.REFUSE_EXTENSION)
 def refuse_extension(case: Case, who, *, reason: str, now=None, store=None) -> Case:
-    reason = _text(reason, MAX_REASON, _("不同意的理由"), case.state, "refuse_extension", True)
+    reason = _text(reason, MAX_REASON, _("不同意的理由"), case.state, Action.REFUSE_EXTENSION, True)
 
     def apply(c: Case, at: datetime) -> None:
         c.extension_requested = False
         c.extension_amount = 0
 
     return _move(
-        case, who, "refuse_extension", now=now, store=store, apply=apply, data={"reason": reason}
+        case, who, Action.REFUSE_EXTENSION, now=now, store=store, apply=apply, data={"reason": reason}
     )
 
 
 # 待核查.
 
+@performs(Action.VERIFY)
 def verify(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
+    note = _note(case, note, Action.VERIFY)
     def apply(c: Case, at: datetime) -> None:
         c.resolved_at = at
 
-    return _move(case, who, "verify", now=now, store=store, apply=apply, data={"note": note})
+    return _move(case, who, Action.VERIFY, now=now, store=store, apply=apply, data={"note": note})
 
 
+@performs(Action.FAIL_VERIFICATION)
 def fail_verification(case: Case, who, *, reason: str, now=None, store=None) -> Case:
-    reason = _text(reason, MAX_REASON, _("核查不通过的理由"), case.state, "fail_verification", True)
-    return _move(case, who, "fail_verification", now=now, store=store, data={"reason": reason})
+    reason = _text(reason, MAX_REASON, _("核查不通过的理由"), case.state, Action.FAIL_VERIFICATION, True)
+    return _move(case, who, Action.FAIL_VERIFICATION, now=now, store=store, data={"reason": reason})
 
 
 # 待评价.
 
+@performs(Action.RATE)
 def rate(case: Case, who, *, rating: str, comment: str = "", now=None, store=None) -> Case:
     """The reporter's rating. 不满意 reopens the case to its last handler (返工)."""
     if rating not in Rating.values:
-        raise WorkflowError(case.state, "rate", _("请选择满意、基本满意或不满意"), about_input=True)
-    comment = _text(comment, MAX_REASON, _("评价意见"), case.state, "rate", False)
+        raise WorkflowError(case.state, Action.RATE, _("请选择满意、基本满意或不满意"), about_input=True)
+    comment = _text(comment, MAX_REASON, _("评价意见"), case.state, Action.RATE, False)
     if rating == Rating.UNSATISFIED:
         return reopen(case, who, comment=comment, now=now, store=store)
 
     def apply(c: Case, at: datetime) -> None:
         c.rating, c.rating_comment, c.closed_at = rating, comment, at
 
-    return _move(case, who, "rate", now=now, store=store, apply=apply,
+    return _move(case, who, Action.RATE, now=now, store=store, apply=apply,
                  data={"rating": rating, "comment": comment})
 
 
+@performs(Action.REOPEN)
 def reopen(case: Case, who, *, comment: str = "", now=None, store=None) -> Case:
     store = store or Store()
 
@@ -661,48 +704,51 @@ def reopen(case: Case, who, *, comment: str = "", now=None, store=None) -> Case:
         c.rework_count += 1
         c.rating, c.rating_comment = Rating.UNSATISFIED, comment
         c.resolved_at = None
-        back = c.rework_state
-        if back in (State.ACCEPTED, State.SUBMITTED):
+        stage = owners.stage_of(c.rework_state)
+        if stage == "grid":
             c.owner_unit_id = store.unit_id(c.grid_id, UnitKind.GRID_TEAM)
-        elif back == State.ESCALATED:
+        elif stage == "town":
             c.owner_unit_id = store.unit_id(c.town_id, UnitKind.TOWN_PLATFORM)
         else:
             c.owner_unit_id = c.dispatched_unit_id
         _set_resolve_deadline(c, at)
 
-    return _move(case, who, "reopen", now=now, store=store, apply=apply,
+    return _move(case, who, Action.REOPEN, now=now, store=store, apply=apply,
                  data={"rating": Rating.UNSATISFIED, "comment": comment})
 
 
+@performs(Action.AUTO_CLOSE)
 def auto_close(case: Case, who: Actor, *, now=None, store=None) -> Case:
     """Close a case the reporter did not rate in time: as unrated, never as satisfied."""
     days = settings.LINGE_AUTO_CLOSE_DAYS
 
     def check(c: Case, actor: Actor) -> None:
         if c.resolved_at is None or _now(now) < c.resolved_at + timedelta(days=days):
-            raise WorkflowError(c.state, "auto_close", _("评价期限未到"))
+            raise WorkflowError(c.state, Action.AUTO_CLOSE, _("评价期限未到"))
 
     def apply(c: Case, at: datetime) -> None:
         c.closed_at = at
         c.rating = ""
 
-    return _move(case, who, "auto_close", now=now, store=store, check=check, apply=apply,
+    return _move(case, who, Action.AUTO_CLOSE, now=now, store=store, check=check, apply=apply,
                  data={"days": days})
 
 
+@performs(Action.FLAG_OVERDUE)
 def flag_overdue(case: Case, who: Actor, *, now=None, store=None) -> Case:
     """Mark an open case overdue once its current deadline has passed (the worker's sweep)."""
 
     def check(c: Case, actor: Actor) -> None:
-        due = c.accept_due if c.state == State.SUBMITTED else c.resolve_due
-        if due is None or _now(now) <= due:
-            raise WorkflowError(c.state, "flag_overdue", _("案件尚未超期"))
+        deadline = deadlines.current(c)
+        if deadline is None or not deadline.overdue(_now(now)):
+            raise WorkflowError(c.state, Action.FLAG_OVERDUE, _("案件尚未超期"))
 
     def apply(c: Case, at: datetime) -> None:
         c.overdue = True
 
-    stage = "accept" if case.state == State.SUBMITTED else "resolve"
-    return _move(case, who, "flag_overdue", now=now, store=store, check=check, apply=apply,
+    deadline = deadlines.current(case)
+    stage = deadline.stage if deadline else ""
+    return _move(case, who, Action.FLAG_OVERDUE, now=now, store=store, check=check, apply=apply,
                  data={"stage": stage})
 
 
@@ -713,3 +759,54 @@ def allowed_actions(case: Case, who: Actor | User | None) -> list[str]:
         action for (state, action) in TABLE
         if state == case.state and refusal(case, action, caps) is None
     ]
+
+
+# Moves made from a form (the case page, the API): one path for all of them.
+
+class InputRefused(WorkflowError):
+    """The move's form did not validate; `form` keeps everything the person typed."""
+
+    def __init__(self, case: Case, action: str, form, reason: str) -> None:
+        self.form = form
+        super().__init__(case.state, action, reason, about_input=True)
+
+
+def first_error(form) -> str:
+    for field, errors in form.errors.items():
+        name = form.fields[field].label if field in form.fields else ""
+        return f"{name}：{errors[0]}" if name else str(errors[0])
+    return _("请检查填写的内容")
+
+
+def bind(action: str, case: Case, who, data=None, files=None):
+    """The declared form of `action` for this case and actor (bound when data is given)."""
+    form_class = declaration(action).form
+    if form_class is None:
+        raise WorkflowError(case.state, action, _("该操作不能在页面上办理"))
+    actor = as_actor(who)
+    return form_class(data, files, case=case, user=actor.user)
+
+
+def act(action: str, case: Case, who, data, files=None) -> Case:
+    """Validate the declared form of `action` and make the move; photos the form
+    carries are stored first and removed again when the move is refused."""
+    form = bind(action, case, who, data, files)
+    if not form.is_valid():
+        raise InputRefused(case, action, form, first_error(form))
+    arguments = form.arguments()
+    try:
+        photos = store_all(form.cleaned_data.get("photos") or [])
+    except PhotoRejected as refused:
+        raise InputRefused(case, action, form, str(refused)) from refused
+    if photos:
+        arguments["after_photos"] = photos
+    try:
+        return PERFORMERS[Action(action)](case, who, **arguments)
+    except WorkflowError as error:
+        discard(photos)  # refused: the move rolled back, no case took them
+        if error.about_input:
+            raise InputRefused(case, action, form, error.reason) from error
+        raise
+    except BaseException:
+        discard(photos)
+        raise

@@ -36,7 +36,7 @@ from linge.cases.store import Store
 from linge.demo.city import CityInfo
 from linge.demo.places import Places
 from linge.people.models import Duty, Unit, UnitKind, User
-from linge.people.scope import SYSTEM, Actor, Roles, add_membership
+from linge.people.roles import SYSTEM, Actor, Roles, add_membership
 
 PLACES = ("村口", "菜市场旁", "小学门口", "河边", "公交站附近", "3号楼下", "主干道边",
           "老街", "文化礼堂前", "停车场", "桥头", "篮球场边", "农贸市场", "卫生院门口")

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linge.areas.models import Area, Level
+from linge.cases import policy
 from linge.cases.models import Category
 from linge.insights.hot import MAX_CASES, clusters
 from linge.insights.models import Deliberation
-from linge.people.scope import roles_of, visible_cases
+from linge.people.decorators import staff_required
 from linge.plaintext import bounded_int
-from linge.workbench.views import staff_required
 
 
 class AgendaForm(forms.Form):
@@ -44,12 +44,13 @@ class OutcomeForm(forms.Form):
 @staff_required
 def hot(request: HttpRequest) -> HttpResponse:
     days = bounded_int(request.GET.get("days"), 180, 7, 730)
-    found = clusters(visible_cases(request.user), since=timezone.now() - timedelta(days=days))
-    roles = roles_of(request.user)
-    agenda = Deliberation.objects.filter(village_id__in=roles.villages).select_related(
+    found = clusters(policy.visible_cases(request.user),
+                     since=timezone.now() - timedelta(days=days))
+    villages = policy.agenda_villages(request.user)
+    agenda = Deliberation.objects.filter(village_id__in=villages).select_related(
         "village", "category")[:50]
     return render(request, "insights/hot.html", {
-        "clusters": found[:50], "days": days, "my_villages": roles.villages,
+        "clusters": found[:50], "days": days, "my_villages": villages,
         "agenda": agenda, "form": AgendaForm(),
     })
 
@@ -63,12 +64,12 @@ def add_to_agenda(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("请填写议题和恳谈日期"))
         return redirect("workbench:hot")
     data = form.cleaned_data
-    if data["village"] not in roles_of(request.user).villages:
+    if not policy.keeps_agenda(request.user, data["village"]):
         raise PermissionDenied(_("只有本村社干部可以安排民主恳谈"))
     village = Area.objects.filter(pk=data["village"], level=Level.VILLAGE).first()
     if village is None:
         raise Http404()
-    visible = set(visible_cases(request.user).filter(
+    visible = set(policy.visible_cases(request.user).filter(
         number__in=data["numbers"].split(",")).values_list("number", flat=True))
     now = timezone.now()
     try:
@@ -97,8 +98,7 @@ def add_to_agenda(request: HttpRequest) -> HttpResponse:
 @staff_required
 def deliberation(request: HttpRequest, pk: int) -> HttpResponse:
     item = Deliberation.objects.filter(pk=pk).select_related("village").first()
-    roles = roles_of(request.user)
-    if item is None or item.village_id not in roles.villages:
+    if item is None or not policy.keeps_agenda(request.user, item.village_id):
         raise Http404()
     form = OutcomeForm(request.POST or None, initial={"outcome": item.outcome})
     if request.method == "POST" and form.is_valid():

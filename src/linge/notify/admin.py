@@ -7,8 +7,8 @@ from linge.notify.models import Outbox, WorkerRun
 class OutboxAdmin(admin.ModelAdmin):
     list_display = ["key", "channel", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "channel"]
-    search_fields = ["key"]
-    raw_id_fields = ["event", "case", "recipient"]
+    search_fields = ["key", "subject"]
+    raw_id_fields = ["recipient"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -21,8 +21,11 @@ class Status(models.TextChoices):
 class Outbox(models.Model):
     # Unique per (event, recipient, channel): the sender uses it to refuse a second delivery.
     key = models.CharField(max_length=96, unique=True)
-    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="outbox")
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="outbox")
+    # What the message is about, what happened, and where to read more: plain values, so
+    # that the outbox serves any feature (cases, visits) without knowing it.
+    subject = models.CharField(max_length=40, blank=True, db_index=True)
+    kind = models.CharField(max_length=32, blank=True)
+    link = models.CharField(max_length=200, blank=True)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
     )
@@ -70,27 +73,6 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.phone}"
-
-
-class Reminder(models.Model):
-    """A deadline reminder already queued: one per (case, deadline, level), whoever sweeps."""
-
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
-    stage = models.CharField(max_length=8)  # accept / resolve
-    due = models.DateTimeField()
-    level = models.CharField(max_length=8)  # yellow / red
-    at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = _("时限提醒")
-        verbose_name_plural = _("时限提醒")
-        constraints = [
-            models.UniqueConstraint(fields=["case", "stage", "due", "level"],
-                                    name="one_reminder_per_deadline_level")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.stage} {self.level}"
 
 
 class WorkerRun(models.Model):

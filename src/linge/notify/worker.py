@@ -1,4 +1,5 @@
-"""`linge worker`: delivers the outbox, sweeps deadlines, closes unrated cases.
+"""`linge worker`: runs the registered jobs of the features (the case deadline sweep,
+auto-close, …), then delivers the outbox.
 
 Safe to run as several copies, and to kill at any moment:
 
@@ -10,10 +11,8 @@ Safe to run as several copies, and to kill at any moment:
 - A row is marked sent only after the sender accepted it. A worker killed in between
   leaves the row claimed; when the lease runs out another copy takes it over and sends
   again with the same key, which the sender refuses to deliver twice.
-- Every case write (marking overdue, escalating, closing) goes through
-  ``cases.workflow`` with the SYSTEM actor; deadline reminders are outbox rows with a
-  key per (case, deadline, level, recipient), inserted with ``ignore_conflicts``, so a
-  second sweep of the same case adds nothing.
+- The features' jobs (`register`) are written to be safe under several copies too;
+  `cases.jobs` says how.
 """
 
 from __future__ import annotations
@@ -28,18 +27,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linge.cases import deadlines, workflow
-from linge.cases.models import Case, CaseEvent, Light, State
-from linge.notify.messages import in_site_language
-from linge.notify.models import Channel, Outbox, Reminder, Status, WorkerRun
+from linge.notify.models import Channel, Outbox, Status, WorkerRun
 from linge.notify.senders import SendFailed, get_sender
-from linge.people.models import Duty, Membership, Unit, UnitKind
-from linge.people.scope import GRID_HANDS, SYSTEM
 
 log = logging.getLogger("linge.worker")
 
@@ -47,12 +41,6 @@ BATCH = 100
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 30  # seconds; doubles with each attempt
 BACKOFF_MAX = 3600
-# Open states with a running clock, and which deadline each runs against.
-SWEPT_STATES = (State.SUBMITTED, State.ACCEPTED, State.ESCALATED, State.DISPATCHED,
-                State.VERIFYING)
-# How far ahead the sweep looks for deadlines that may already be yellow: a work-clock
-# budget's last 20% can stretch over a long holiday.
-LOOKAHEAD = timedelta(days=12)
 
 
 @dataclass
@@ -156,147 +144,15 @@ def send_outbox(tally: Tally, *, limit: int = BATCH, max_batches: int = 50,
             deliver(row, token, sender, now(), tally)
 
 
-# Deadline sweep.
+# Jobs of the features (cases, insights) run before the outbox is sent; they register
+# here so that notify knows nothing of them.
 
-def _members(unit_ids: list[int], duties: set[str]) -> list[int]:
-    return sorted(set(
-        Membership.objects.filter(unit_id__in=unit_ids, duty__in=duties)
-        .values_list("user_id", flat=True)
-    ))
+Job = Callable[[Tally, "datetime | None"], object]
+JOBS: dict[str, tuple[int, Job]] = {}
 
 
-def _unit(area_id: int, kind: str) -> list[int]:
-    return list(Unit.objects.filter(area_id=area_id, kind=kind).values_list("pk", flat=True))
-
-
-def watchers(case: Case) -> tuple[list[int], list[int]]:
-    """(who handles the case now, who supervises them) as user ids."""
-    if case.state in (State.SUBMITTED, State.ACCEPTED):
-        if case.assignee_id:
-            handlers = [case.assignee_id]
-        else:
-            handlers = _members(_unit(case.grid_id, UnitKind.GRID_TEAM), GRID_HANDS)
-        supervisors = _members(_unit(case.village_id, UnitKind.VILLAGE), {Duty.VILLAGE_STAFF})
-    elif case.state in (State.ESCALATED, State.VERIFYING):
-        platform = _unit(case.town_id, UnitKind.TOWN_PLATFORM)
-        handlers = _members(platform, {Duty.DISPATCHER})
-        supervisors = _members(platform, {Duty.LEADER})
-    else:  # dispatched
-        unit = [case.dispatched_unit_id] if case.dispatched_unit_id else []
-        handlers = _members(unit, {Duty.HANDLER})
-        supervisors = _members(unit, {Duty.LEADER}) + _members(
-            _unit(case.town_id, UnitKind.TOWN_PLATFORM), {Duty.DISPATCHER}
-        )
-    return handlers, [s for s in supervisors if s not in handlers]
-
-
-def current_deadline(case: Case) -> tuple[datetime | None, int, str, str]:
-    """(due, budget seconds, clock, stage) of the deadline the case now runs against."""
-    if case.state == State.SUBMITTED:
-        unit, due, budget, stage = (case.category.accept_unit, case.accept_due,
-                                    case.accept_budget, "accept")
-    else:
-        unit, due, budget, stage = (case.category.resolve_unit, case.resolve_due,
-                                    case.resolve_budget, "resolve")
-    clock = deadlines.budget(0, unit)[1] if unit else deadlines.WALL
-    return due, budget, clock, stage
-
-
-@in_site_language
-def remind(case: Case, level: str, due: datetime, stage: str, now: datetime) -> int:
-    """Tell the handler and the supervisor that a deadline turned yellow or red, once."""
-    if Reminder.objects.filter(case=case, stage=stage, due=due, level=level).exists():
-        return 0  # told already: one indexed lookup per case on later sweeps
-    event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
-    if event is None:
-        return 0
-    handlers, supervisors = watchers(case)
-    what = _("受理") if stage == "accept" else _("办结")
-    if level == Light.YELLOW:
-        text = _("案件 %(n)s「%(cat)s」%(what)s期限临近（%(due)s），请抓紧办理。")
-    else:
-        text = _("案件 %(n)s「%(cat)s」已超过%(what)s期限（%(due)s），请尽快办理。")
-    values = {"n": case.number, "cat": case.category.name, "what": what,
-              "due": timezone.localtime(due).strftime("%m-%d %H:%M")}
-    prefix = f"due:{case.pk}:{stage}:{int(due.timestamp())}:{level}:"
-    rows = []
-    for role, users in (("handler", handlers), ("supervisor", supervisors)):
-        message = text % values
-        if role == "supervisor":
-            message = _("【督促】") + message
-        for user_id in users:
-            rows.append(Outbox(
-                key=f"{prefix}{user_id}:inbox"[:96],
-                event=event, case=case, recipient_id=user_id, channel=Channel.INBOX,
-                text=message[:300], created_at=now, next_attempt_at=now,
-            ))
-    try:
-        with transaction.atomic():
-            # The reminder row and its notices commit together; a second copy sweeping
-            # the same case at the same moment fails on the unique reminder and adds nothing.
-            Reminder.objects.create(case=case, stage=stage, due=due, level=level, at=now)
-            Outbox.objects.bulk_create(rows)
-    except IntegrityError:
-        return 0
-    return len(rows)
-
-
-def sweep_deadlines(tally: Tally, now: datetime | None = None) -> None:
-    now = now or timezone.now()
-    horizon = now + LOOKAHEAD
-    near = (
-        Q(state=State.SUBMITTED, accept_due__lte=horizon)
-        | Q(state__in=SWEPT_STATES[1:], resolve_due__lte=horizon)
-    )
-    for case in Case.objects.filter(near).select_related("category").order_by("pk").iterator(
-        chunk_size=500
-    ):
-        due, budget, clock, stage = current_deadline(case)
-        if due is None:
-            continue
-        level = deadlines.light(now, due, budget, clock)
-        if level == Light.GREEN:
-            continue
-        try:
-            if remind(case, level, due, stage, now):
-                tally.warned += 1
-            if level == Light.RED:
-                _overdue(case, now, tally)
-        except Exception as error:  # noqa: BLE001 - one bad case must not stop the sweep
-            log.exception("sweep of case %s failed", case.number)
-            tally.errors.append(f"{case.number}: {error}")
-
-
-def _overdue(case: Case, now: datetime, tally: Tally) -> None:
-    if not case.overdue:
-        try:
-            workflow.flag_overdue(case, SYSTEM, now=now)
-            tally.flagged += 1
-        except workflow.WorkflowError:
-            case.refresh_from_db()
-    if case.state == State.ACCEPTED and case.overdue and case.category.auto_escalate:
-        try:
-            workflow.escalate(case, SYSTEM, reason=_("网格超期未办结，系统自动上报镇街"), now=now)
-            tally.escalated += 1
-        except workflow.WorkflowError as error:
-            log.info("auto-escalation of %s refused: %s", case.number, error)
-
-
-# Auto-close.
-
-def close_unrated(tally: Tally, now: datetime | None = None) -> None:
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.LINGE_AUTO_CLOSE_DAYS)
-    ids = Case.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff).values_list(
-        "pk", flat=True
-    )
-    for pk in list(ids[:1000]):
-        case = Case.objects.get(pk=pk)
-        try:
-            workflow.auto_close(case, SYSTEM, now=now)
-            tally.closed += 1
-        except workflow.WorkflowError as error:  # rated meanwhile, or another copy closed it
-            log.info("auto-close of %s refused: %s", case.number, error)
+def register(name: str, job: Job, order: int = 50) -> None:
+    JOBS[name] = (order, job)
 
 
 # One pass, and the loop.
@@ -306,12 +162,12 @@ def run_once(now: datetime | None = None) -> WorkerRun:
         pid=os.getpid(), host=socket.gethostname()[:64], started_at=timezone.now()
     )
     tally = Tally()
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("sweep", lambda: sweep_deadlines(tally, now)),
-        ("close", lambda: close_unrated(tally, now)),
-        # Last, so the reminders and the notices of the moves above go out in this pass.
-        ("send", lambda: send_outbox(tally)),
+    jobs = sorted(JOBS.items(), key=lambda item: item[1][0])
+    steps: list[tuple[str, Callable[[], object]]] = [
+        (name, lambda job=job: job(tally, now)) for name, (_order, job) in jobs
     ]
+    # Last, so the reminders and the notices of the jobs above go out in this pass.
+    steps.append(("send", lambda: send_outbox(tally)))
     for name, step in steps:
         try:
             step()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.utils.translation import gettext as _
 
 from linge.areas.models import Area
-from linge.cases.models import Case, CaseEvent, Rating
+from linge.cases import messages
+from linge.cases.actions import declaration
+from linge.cases.models import Case, CaseEvent
+from linge.cases.transitions import Action
 
 
 def team_of(grid: Area) -> list[tuple[str, str, str]]:
@@ -47,48 +49,19 @@ def _who(event: CaseEvent) -> str:
 
 
 def step_text(event: CaseEvent) -> str | None:
-    """One public event in plain words, or None when residents are not shown it."""
-    data: dict[str, Any] = event.data
-    who = _who(event)
-    action = event.action
-    if action == "submit":
-        return _("问题已登记上报")
-    if action == "accept":
-        return _("%(who)s 已受理") % {"who": who or _("网格员")}
-    if action == "reject":
-        return _("不予受理，原因：%(reason)s") % {"reason": data.get("reason", "")}
-    if action == "merge":
-        return _("与问题 %(n)s 相同，已合并办理") % {"n": data.get("into", "")}
-    if action == "transfer":
-        return _("已转至%(grid)s办理") % {"grid": data.get("grid_name", "")}
-    if action == "escalate":
-        return _("已上报镇街四平台")
-    if action == "dispatch":
-        return _("已派至%(unit)s办理") % {"unit": data.get("unit_name", "")}
-    if action == "suspend":
-        return _("暂时挂起，原因：%(reason)s") % {"reason": data.get("reason", "")}
-    if action == "resume":
-        return _("已恢复办理")
-    if action == "resolve":
-        note = data.get("note", "")
-        return _("%(who)s 已办结：%(note)s") % {"who": who or _("处置人员"), "note": note}
-    if action == "verify":
-        return _("镇街四平台核查通过，已办结")
-    if action == "rate":
-        rating = data.get("rating")
-        label = Rating(rating).label if rating in Rating.values else rating or ""
-        return _("群众评价：%(rating)s") % {"rating": label}
-    if action == "reopen":
-        return _("群众评价不满意，已退回重新办理")
-    if action == "auto_close":
-        return _("逾期未评价，已自动结案")
-    if action == "add_support":
-        return _("又有一位群众反映了同一问题")
-    return None
+    """One public event in plain words (its declaration's timeline line), or None when
+    residents are not shown it."""
+    template = declaration(event.action).timeline if event.action in Action.values else None
+    if template is None:
+        return None
+    values = messages.values(event.case, event, latest_reply=False)
+    values["who"] = _who(event) or (_("网格员") if event.action == Action.ACCEPT
+                                    else _("处置人员"))
+    return str(template) % values
 
 
 def timeline(case: Case) -> list[Step]:
-    events = case.events.filter(public=True).select_related("actor").order_by("seq")
+    events = case.events.filter(public=True).select_related("actor", "case").order_by("seq")
     steps = []
     for event in events:
         text = step_text(event)

@@ -7,13 +7,11 @@ Views only parse, authorize and call `cases.workflow`; nothing here writes a cas
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from typing import Any
 
 from django.contrib.auth import login, logout
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.http import (
     FileResponse,
     Http404,
@@ -31,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from linge.areas.locate import locate
 from linge.areas.models import Area, Level
-from linge.cases import workflow
+from linge.cases import intake, policy, workflow
 from linge.cases.models import (
     Attachment,
     AttachmentKind,
@@ -42,24 +40,22 @@ from linge.cases.models import (
     State,
 )
 from linge.cases.nearby import nearby_open_cases
-from linge.cases.photos import PhotoRejected, delete_photo, prepare_photo, save_prepared
+from linge.cases.photos import PhotoRejected
 from linge.cases.suggest import suggest
 from linge.insights.hot import deliberations_for_village
 from linge.net import client_ip
 from linge.notify.models import Channel, Outbox
-from linge.people.scope import Actor, Capacity, access_case, capacities, own_cases
+from linge.people.roles import Actor
 from linge.plaintext import small_int
 from linge.resident import otp
 from linge.resident.present import outline, team_of, timeline
 from linge.resident.qr import check_signature, grid_signature
 
 MAX_PHOTOS = 9
-SUBMIT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 TRACKED = "linge_tracked"  # session: ids of cases opened by tracking code
 SHOW_CODE = "linge_show_code"  # session: {case id: tracking code}, shown once
 QR_GRID = "linge_qr_grid"  # session: the grid code of the last valid QR scanned
 SUPPORTABLE = "linge_supportable"  # session: ids of the cases shown as nearby duplicates
-PUBLIC_STATES_HIDDEN = (State.REJECTED, State.MERGED)
 
 
 # Helpers.
@@ -80,14 +76,7 @@ def _track(request: HttpRequest, case: Case) -> None:
 
 
 def _case_for(request: HttpRequest, number: str) -> Case:
-    """The case if this visitor may see it (its reporter, a supporter, staff in scope,
-    or the holder of its tracking code in this session); 404 otherwise."""
-    tracked = _tracked(request)
-    if tracked:
-        case = Case.objects.filter(number=number, pk__in=tracked).first()
-        if case is not None:
-            return case
-    return access_case(request.user, number)
+    return policy.access_case_as_visitor(request.user, number, _tracked(request))
 
 
 def _actor(request: HttpRequest, case: Case) -> Actor:
@@ -122,10 +111,7 @@ def grid(request: HttpRequest, code: str) -> HttpResponse:
     if area is None:
         return render(request, "resident/bad_qr.html", {"code": code[:20]}, status=404)
     request.session[QR_GRID] = area.code
-    cases = (
-        Case.objects.filter(grid=area).exclude(state__in=PUBLIC_STATES_HIDDEN)
-        .select_related("category").order_by("-created_at")[:10]
-    )
+    cases = policy.public_grid_cases(area).select_related("category")[:10]
     return render(request, "resident/grid.html", {
         "grid": area, "village": area.parent, "team": team_of(area), "cases": cases,
         "deliberations": deliberations_for_village(area.parent_id),
@@ -247,18 +233,19 @@ def report(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "resident/report.html", _report_context(request, qr_grid))
     key = request.POST.get("submit_key", "")
-    if not SUBMIT_KEY.match(key):
+    if not intake.valid_key(key):
         return _refuse(request, qr_grid, _("页面已过期，请刷新后重新提交"))
-    existing = Case.objects.filter(submit_key=key).first()
-    if existing is not None:  # a retry or a double click: the case it already made
-        if existing.reporter_id is None:
-            _track(request, existing)
-        return _done(request, existing)
-    files = request.FILES.getlist("photos")
-    if len(files) > MAX_PHOTOS:
-        return _refuse(request, qr_grid, _("最多上传 9 张照片"))
+    source = Source.QR if qr_grid is not None else Source.RESIDENT_PAGE
+    existing = intake.find(source, key)
+    if existing is not None:
+        # A retry or a double click: the case it already made. Only the session that
+        # sent it follows it; a key replayed from elsewhere grants nothing.
+        if existing.pk in _tracked(request) or (
+                existing.reporter_id is not None and existing.reporter_id == request.user.pk):
+            return _done(request, existing)
+        return _refuse(request, qr_grid, _("该问题已提交，请勿重复提交"))
     try:
-        prepared = [prepare_photo(f) for f in files]
+        prepared = intake.prepare(request.FILES.getlist("photos"))
     except PhotoRejected as refused:
         return _refuse(request, qr_grid, str(refused))
     lon, lat = _float(request.POST.get("lon")), _float(request.POST.get("lat"))
@@ -279,26 +266,15 @@ def report(request: HttpRequest) -> HttpResponse:
         resident = _resident_or_form_login(request)
     except otp.OtpError as error:
         return _refuse(request, qr_grid, str(error))
-    anonymous = resident is None or bool(request.POST.get("anonymous"))
-    photos = [save_prepared(p) for p in prepared]
+    report = intake.Report(
+        category=category, description=request.POST.get("description", ""), grid=area,
+        lon=lon, lat=lat, address=request.POST.get("address", ""),
+        anonymous=resident is None or bool(request.POST.get("anonymous")),
+    )
     try:
-        done = workflow.submit(
-            resident, category=category, description=request.POST.get("description", ""),
-            grid=area, source=Source.QR if qr_grid is not None else Source.RESIDENT_PAGE,
-            lon=lon, lat=lat, address=request.POST.get("address", "")[:200],
-            anonymous=anonymous, submit_key=key, photos=photos,
-        )
+        done = intake.submit(resident, source, report, key=key, photos=prepared)
     except workflow.WorkflowError as error:
-        for photo in photos:
-            delete_photo(photo)
         return _refuse(request, qr_grid, error.reason)
-    except BaseException:
-        for photo in photos:
-            delete_photo(photo)
-        raise
-    if not done.created:
-        for photo in photos:
-            delete_photo(photo)
     if done.case.reporter_id is None:
         _track(request, done.case)
     if done.tracking_code:
@@ -377,10 +353,8 @@ def support(request: HttpRequest, number: str) -> HttpResponse:
             return JsonResponse({"ok": False, "error": message,
                                  "login": reverse("resident:login")}, status=403)
         return redirect(reverse("resident:login") + "?next=" + reverse("resident:report"))
-    case = Case.objects.filter(number=number, pk__in=request.session.get(SUPPORTABLE, [])).first()
-    if case is None:
-        raise Http404(_("案件不存在"))
-    if Capacity.REPORTER in capacities(Actor(user=resident), case):
+    case = policy.access_supportable(number, request.session.get(SUPPORTABLE, []))
+    if policy.follows_as_reporter(Actor(user=resident), case):
         return _done(request, case)  # their own report: they follow it already
     try:
         workflow.add_support(case, resident)
@@ -457,9 +431,7 @@ def track(request: HttpRequest) -> HttpResponse:
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
     resident = _resident(request)
-    condition = Q(pk__in=_tracked(request))
-    if resident is not None:
-        condition |= own_cases(resident)
+    condition = policy.visitor_cases_q(request.user, _tracked(request))
     cases = (
         Case.objects.filter(condition).distinct().select_related("category")
         .order_by("-created_at")[:50]
@@ -484,7 +456,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         request.session[SHOW_CODE] = shown
     actor = _actor(request, case)
     can_rate = "rate" in workflow.allowed_actions(case, actor)
-    supporter_only = _supporter_only(actor, case)
+    supporter_only = policy.supporter_only(actor, case)
     attachments = list(case.attachments.order_by("kind", "pk"))
     if supporter_only:
         attachments = [a for a in attachments if a.kind == AttachmentKind.AFTER]
@@ -500,15 +472,6 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "reopened": request.GET.get("reopened") == "1",
         "rated": request.GET.get("rated") == "1",
     })
-
-
-def _supporter_only(actor: Actor, case: Case) -> bool:
-    """A resident who sees the case only because they pressed 我也遇到: they follow its
-    progress, but the reporter's own words and photos are not theirs to read."""
-    user = actor.user
-    if user is None or not user.is_resident:
-        return False
-    return Capacity.REPORTER not in capacities(actor, case)
 
 
 @require_POST
@@ -529,7 +492,8 @@ def photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
     if attachment is None:
         raise Http404(_("照片不存在"))
     case = _case_for(request, attachment.case.number)  # 404 unless this visitor may see it
-    if attachment.kind == AttachmentKind.BEFORE and _supporter_only(_actor(request, case), case):
+    if attachment.kind == AttachmentKind.BEFORE and policy.supporter_only(
+            _actor(request, case), case):
         raise Http404(_("照片不存在"))
     name = attachment.thumbnail.name if size == "t" and attachment.thumbnail else attachment.file.name
     try:
@@ -558,6 +522,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         target.update(read_at=timezone.now())
         return redirect(reverse("resident:inbox"))
     return render(request, "resident/inbox.html", {
-        "messages_list": rows.select_related("case").order_by("-created_at")[:100],
+        "messages_list": rows.order_by("-created_at")[:100],
     })
 

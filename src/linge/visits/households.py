@@ -13,8 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linge.areas.models import Area, Level
-from linge.people.models import User
-from linge.people.scope import GRID_ESCALATORS, GRID_HANDS, GRID_VIEWERS, roles_of
 from linge.plaintext import small_int, strip_controls
 from linge.visits.models import KNOWN_TAGS, Household, Visit
 
@@ -122,37 +120,6 @@ def import_csv(grid: Area, data: bytes | str) -> tuple[int, int]:
         Household.objects.bulk_create(new)
         created = len(new)
     return created, updated
-
-
-# Rights.
-
-def grids_visible(user: User):
-    """Grids whose register `user` may read."""
-    roles = roles_of(user)
-    grids = Area.objects.filter(level=Level.GRID)
-    if roles.admin or roles.city_leader:
-        return grids
-    from django.db.models import Q
-
-    viewer_grids = [g for g, duties in roles.grids.items() if duties & GRID_VIEWERS]
-    leader = roles.leader_areas
-    return grids.filter(
-        Q(pk__in=viewer_grids) | Q(parent_id__in=roles.villages)
-        | Q(parent__parent_id__in=roles.towns) | Q(pk__in=leader) | Q(parent_id__in=leader)
-        | Q(parent__parent_id__in=leader)
-    )
-
-
-def may_visit(user: User, grid: Area) -> bool:
-    roles = roles_of(user)
-    duties = roles.grids.get(grid.pk, set())
-    return bool(duties & (GRID_HANDS | {"grid_guide"})) or grid.parent_id in roles.villages
-
-
-def may_import(user: User, grid: Area) -> bool:
-    roles = roles_of(user)
-    return (roles.admin or bool(roles.grids.get(grid.pk, set()) & GRID_ESCALATORS)
-            or grid.parent_id in roles.villages)
 
 
 # Coverage: 走访覆盖率 = households visited in the period / households on the register.

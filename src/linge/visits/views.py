@@ -16,25 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from linge.cases import workflow
+from linge.cases import intake, policy, workflow
 from linge.cases.models import Category, Source
+from linge.people.decorators import staff_required
 from linge.plaintext import bounded_int
 from linge.visits import households as H
 from linge.visits.models import KNOWN_TAGS, Household, Visit
-from linge.workbench.views import staff_required
-
-
-def _grid(user, grid_id: int):
-    grid = H.grids_visible(user).filter(pk=grid_id).first()
-    if grid is None:
-        raise Http404(_("网格不存在或无权查看"))
-    return grid
 
 
 @staff_required
 def overview(request: HttpRequest) -> HttpResponse:
     days = bounded_int(request.GET.get("days"), 90, 1, 3660)
-    rows = H.coverage(H.grids_visible(request.user), days=days)
+    rows = H.coverage(policy.reachable_grids(request.user), days=days)
     return render(request, "visits/overview.html", {"rows": rows, "days": days})
 
 
@@ -44,10 +37,10 @@ class ImportForm(forms.Form):
 
 @staff_required
 def grid_page(request: HttpRequest, grid_id: int) -> HttpResponse:
-    grid = _grid(request.user, grid_id)
+    grid = policy.access_visit_grid(request.user, grid_id)
     problems: list[str] = []
     if request.method == "POST":
-        if not H.may_import(request.user, grid):
+        if not policy.may_import_households(request.user, grid):
             raise PermissionDenied(_("您不能导入该网格的住户名册"))
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -73,8 +66,8 @@ def grid_page(request: HttpRequest, grid_id: int) -> HttpResponse:
     rows = [(h, last.get(h.pk)) for h in households]
     return render(request, "visits/grid.html", {
         "grid": grid, "rows": rows, "tags": KNOWN_TAGS, "tag": tag, "problems": problems,
-        "may_import": H.may_import(request.user, grid), "coverage": H.coverage(
-            H.grids_visible(request.user).filter(pk=grid.pk))[0],
+        "may_import": policy.may_import_households(request.user, grid), "coverage": H.coverage(
+            policy.reachable_grids(request.user).filter(pk=grid.pk))[0],
         "form": ImportForm(),
     })
 
@@ -109,10 +102,10 @@ class VisitForm(forms.Form):
 @staff_required
 def household_page(request: HttpRequest, pk: int) -> HttpResponse:
     household = Household.objects.select_related("grid").filter(pk=pk).first()
-    if household is None or not H.grids_visible(request.user).filter(
+    if household is None or not policy.reachable_grids(request.user).filter(
             pk=household.grid_id).exists():
         raise Http404(_("住户不存在或无权查看"))
-    may = H.may_visit(request.user, household.grid)
+    may = policy.may_visit(request.user, household.grid)
     # A fresh key per form: a double-tapped or retried save finds the visit it made.
     form = VisitForm(request.POST or None, initial={"submit_key": secrets.token_hex(16)})
     if request.method == "POST":
@@ -157,12 +150,10 @@ def _log_visit(user, household: Household, data: dict, key: str | None):
         with transaction.atomic():
             case = None
             if data["found_problem"]:
-                case = workflow.submit(
-                    user, category=data["category"], description=data["problem"],
-                    grid=household.grid, source=Source.VISIT, address=household.address,
-                    # Namespaced: a visit's key never meets a key of another way in.
-                    submit_key=f"visit-{key}" if key else None,
-                ).case
+                case = intake.submit(user, Source.VISIT, intake.Report(
+                    category=data["category"], description=data["problem"],
+                    grid=household.grid, address=household.address,
+                ), key=key).case
             Visit.objects.create(
                 household=household, grid=household.grid, visitor=user,
                 at=timezone.now(), note=data["note"],

@@ -1,0 +1,146 @@
+"""Background work on cases, run by `linge worker` (registered in `CasesConfig.ready`):
+the deadline sweep (临期/超期 reminders, marking overdue, auto-escalation), closing
+cases left unrated, and removing photo files that no case took.
+
+Every case write goes through `cases.workflow` with the SYSTEM actor; reminders are
+outbox rows keyed per (case, deadline, level, recipient) and a unique `Reminder` row,
+so a second sweep of the same case, by this copy or another, adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from linge.cases import deadlines, owners, workflow
+from linge.cases.messages import links, reminder_text
+from linge.cases.models import Attachment, Case, Light, Reminder, State
+from linge.notify.models import Channel, Outbox
+from linge.notify.worker import Tally
+from linge.people.roles import SYSTEM
+
+log = logging.getLogger("linge.worker")
+
+# A photo file is written before its case commits; one older than this that no case
+# references was left by a refused submit or a killed process.
+ORPHAN_AGE = timedelta(hours=6)
+PHOTO_ROOT = "cases"
+
+
+def remind(case: Case, level: str, deadline: deadlines.Current, now: datetime) -> int:
+    """Tell the handler and the supervisor that a deadline turned yellow or red, once."""
+    due, stage = deadline.due, deadline.stage
+    if Reminder.objects.filter(case=case, stage=stage, due=due, level=level).exists():
+        return 0  # told already: one indexed lookup per case on later sweeps
+    prefix = f"due:{case.pk}:{stage}:{int(due.timestamp())}:{level}:"
+    _resident_link, staff_link = links(case)
+    rows = []
+    for supervisor, users in ((False, owners.handlers(case)), (True, owners.supervisors(case))):
+        message = reminder_text(case, level, due, stage, supervisor)
+        for user_id in users:
+            rows.append(Outbox(
+                key=f"{prefix}{user_id}:inbox"[:96], subject=case.number, kind=f"due_{level}",
+                link=staff_link, recipient_id=user_id, channel=Channel.INBOX,
+                text=message[:300], created_at=now, next_attempt_at=now,
+            ))
+    try:
+        with transaction.atomic():
+            # The reminder row and its notices commit together; a second copy sweeping
+            # the same case at the same moment fails on the unique reminder and adds nothing.
+            Reminder.objects.create(case=case, stage=stage, due=due, level=level, at=now)
+            Outbox.objects.bulk_create(rows)
+    except IntegrityError:
+        return 0
+    return len(rows)
+
+
+def sweep_deadlines(tally: Tally, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    near = deadlines.due_by_q(now + deadlines.LOOKAHEAD)
+    for case in Case.objects.filter(near).select_related("category").order_by("pk").iterator(
+        chunk_size=500
+    ):
+        deadline = deadlines.current(case)
+        if deadline is None:
+            continue
+        level = deadline.light(now)
+        if level == Light.GREEN:
+            continue
+        try:
+            if remind(case, level, deadline, now):
+                tally.warned += 1
+            if level == Light.RED:
+                _overdue(case, now, tally)
+        except Exception as error:  # noqa: BLE001 - one bad case must not stop the sweep
+            log.exception("sweep of case %s failed", case.number)
+            tally.errors.append(f"{case.number}: {error}")
+
+
+def _overdue(case: Case, now: datetime, tally: Tally) -> None:
+    if not case.overdue:
+        try:
+            workflow.flag_overdue(case, SYSTEM, now=now)
+            tally.flagged += 1
+        except workflow.WorkflowError:
+            case.refresh_from_db()
+    if case.state == State.ACCEPTED and case.overdue and case.category.auto_escalate:
+        try:
+            workflow.escalate(case, SYSTEM, reason=_("网格超期未办结，系统自动上报镇街"), now=now)
+            tally.escalated += 1
+        except workflow.WorkflowError as error:
+            log.info("auto-escalation of %s refused: %s", case.number, error)
+
+
+def close_unrated(tally: Tally, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.LINGE_AUTO_CLOSE_DAYS)
+    ids = Case.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff).values_list(
+        "pk", flat=True
+    )
+    for pk in list(ids[:1000]):
+        case = Case.objects.get(pk=pk)
+        try:
+            workflow.auto_close(case, SYSTEM, now=now)
+            tally.closed += 1
+        except workflow.WorkflowError as error:  # rated meanwhile, or another copy closed it
+            log.info("auto-close of %s refused: %s", case.number, error)
+
+
+def _walk(folder: str):
+    try:
+        folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}/{name}"
+    for sub in folders:
+        yield from _walk(f"{folder}/{sub}")
+
+
+def sweep_orphan_photos(tally: Tally, now: datetime | None = None) -> int:
+    """Remove photo files older than ORPHAN_AGE that no attachment references."""
+    now = now or timezone.now()
+    cutoff = now - ORPHAN_AGE
+    removed = 0
+    for name in _walk(PHOTO_ROOT):
+        try:
+            if default_storage.get_modified_time(name) > cutoff:
+                continue
+        except (FileNotFoundError, OSError):
+            continue
+        thumb = "/thumbs/" in name
+        column = "thumbnail" if thumb else "file"
+        if Attachment.objects.filter(**{column: name}).exists():
+            continue
+        default_storage.delete(name)
+        removed += 1
+    if removed:
+        log.info("removed %s photo files no case took (pid %s)", removed, os.getpid())
+    return removed

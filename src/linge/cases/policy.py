@@ -1,0 +1,355 @@
+"""Every rule of who may see or do what, in one place.
+
+Memberships become roles in `people.roles`; this module turns roles into rights over
+cases, grids, villages, entry forms and phone numbers. The workflow asks
+`capacities()` before every move; views and APIs read through the `access_*` helpers,
+which return the object or raise 404 (never 403, which would confirm that it exists),
+and narrow lists with the `*_q` / `visible_*` helpers. No view holds a rule of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from enum import StrEnum
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from linge.areas.models import Area, Level
+from linge.cases.models import Case, Source, State, Supporter
+from linge.people.models import User
+from linge.people.roles import (
+    GRID_ESCALATORS,
+    GRID_HANDS,
+    GRID_VIEWERS,
+    GRID_VISITORS,
+    Actor,
+    roles_of,
+)
+
+
+class Capacity(StrEnum):
+    """The standing an actor has towards one case; the transition table speaks in these."""
+
+    ANYONE = "anyone"  # submit: a resident, a staff member, an operator, a client
+    GRID_MEMBER = "grid_member"  # 网格长, 专职, 兼职 of the case's grid
+    GRID_ESCALATOR = "grid_escalator"  # 网格长 and 专职 of the case's grid
+    VILLAGE_STAFF = "village_staff"  # 村社干部 of the case's village
+    DISPATCHER = "dispatcher"  # 派遣员 of the case's town platform
+    HANDLER = "handler"  # 经办人 of the office or department the case is dispatched to
+    COMMAND = "command"  # a leader whose area holds the case
+    REPORTER = "reporter"  # who reported it (logged in, or holding its tracking code)
+    RESIDENT = "resident"  # any resident other than the reporter
+    SYSTEM = "system"  # the worker: deadline sweep, auto-close
+
+
+# Capacities that handle a case, and so may see the reporter's phone number.
+HANDLING = frozenset({Capacity.GRID_MEMBER, Capacity.GRID_ESCALATOR, Capacity.VILLAGE_STAFF,
+                      Capacity.DISPATCHER, Capacity.HANDLER})
+
+# How long a caller's phone gives access to the case they phoned in: a mobile number
+# given up is handed to someone else after some months.
+CALLER_ACCESS = timedelta(days=365)
+
+# Cases the grid page (public, from the QR code) never lists.
+NOT_PUBLIC_STATES = (State.REJECTED, State.MERGED)
+
+
+def not_found(message: str = "案件不存在或无权查看") -> Http404:
+    return Http404(message)
+
+
+# Standing towards one case.
+
+def capacities(actor: Actor, case: Case) -> set[Capacity]:
+    caps = {Capacity.ANYONE}
+    if actor.system:
+        caps.add(Capacity.SYSTEM)
+        return caps
+    if actor.tracking_case_id is not None and actor.tracking_case_id == case.pk:
+        caps.add(Capacity.REPORTER)
+    user = actor.user
+    if user is None:
+        return caps
+    if case.reporter_id is not None and case.reporter_id == user.pk:
+        caps.add(Capacity.REPORTER)
+    elif user.is_resident and is_caller(user, case):
+        caps.add(Capacity.REPORTER)
+    elif user.is_resident:
+        caps.add(Capacity.RESIDENT)
+    roles = roles_of(user)
+    grid_duties = roles.grids.get(case.grid_id, set())
+    if grid_duties & GRID_HANDS:
+        caps.add(Capacity.GRID_MEMBER)
+    if grid_duties & GRID_ESCALATORS:
+        caps.add(Capacity.GRID_ESCALATOR)
+    if case.village_id in roles.villages:
+        caps.add(Capacity.VILLAGE_STAFF)
+    if case.town_id in roles.towns:
+        caps.add(Capacity.DISPATCHER)
+    if case.dispatched_unit_id is not None and case.dispatched_unit_id in roles.handler_units:
+        caps.add(Capacity.HANDLER)
+    if roles.city_leader or roles.leader_areas & {case.grid_id, case.village_id, case.town_id}:
+        caps.add(Capacity.COMMAND)
+    return caps
+
+
+def is_caller(user: User, case: Case) -> bool:
+    """The resident is the one who phoned the case in (12345): their phone, verified by
+    the login code, is the case's, no account reported it, and it is recent."""
+    return bool(case.reporter_id is None and user.phone and case.reporter_phone == user.phone
+                and case.created_at >= timezone.now() - CALLER_ACCESS)
+
+
+def follows_as_reporter(actor: Actor, case: Case) -> bool:
+    """The reporter (by account, tracking code or phone): reads their own words and rates."""
+    return Capacity.REPORTER in capacities(actor, case)
+
+
+def sees_phone(actor: Actor, case: Case) -> bool:
+    """Phone numbers are shown whole only to those who handle the case."""
+    return bool(capacities(actor, case) & HANDLING)
+
+
+def supporter_only(actor: Actor, case: Case) -> bool:
+    """A resident who sees the case only because they pressed 我也遇到: they follow its
+    progress, but the reporter's own words and before-photos are not theirs to read."""
+    user = actor.user
+    if user is None or not user.is_resident:
+        return False
+    return not follows_as_reporter(actor, case)
+
+
+# Which cases a user sees.
+
+def _calls_of(user: User) -> Q:
+    if not user.phone:
+        return Q(pk__in=[])
+    return Q(reporter__isnull=True, reporter_phone=user.phone,
+             created_at__gte=timezone.now() - CALLER_ACCESS)
+
+
+def own_cases(resident: User) -> Q:
+    """The cases a resident follows: reported, supported (我也遇到) or phoned in."""
+    # A subquery, not a join: a join on supporters would need DISTINCT and a scan.
+    supported = Supporter.objects.filter(user=resident).values("case_id")
+    return Q(reporter=resident) | Q(pk__in=supported) | _calls_of(resident)
+
+
+def sees_everything(user: User) -> bool:
+    roles = roles_of(user)
+    return roles.admin or roles.city_leader
+
+
+def visible_cases_filter(user: User) -> Q | None:
+    """A filter on Case for what `user` may see; None means everything.
+
+    Staff branches use indexed columns only (grid, village, town, unit); the resident
+    branch (reported, supported, phoned in) is added only for residents, whose OR
+    over a subquery would otherwise force a scan of the table in every staff inbox.
+    """
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if sees_everything(user):
+        return None
+    roles = roles_of(user)
+    q = Q(pk__in=[])
+    if user.is_resident:
+        q |= own_cases(user)
+    if roles.grids:
+        q |= Q(grid_id__in=sorted(roles.grids))
+    if roles.villages:
+        q |= Q(village_id__in=sorted(roles.villages))
+    if roles.towns:
+        q |= Q(town_id__in=sorted(roles.towns))
+    if roles.handler_units:
+        q |= Q(dispatched_unit_id__in=sorted(roles.handler_units))
+    if roles.leader_areas:
+        leader = sorted(roles.leader_areas)
+        q |= Q(town_id__in=leader) | Q(village_id__in=leader) | Q(grid_id__in=leader)
+    return q
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    condition = visible_cases_filter(user)
+    if condition is None:
+        return Case.objects.all()
+    return Case.objects.filter(condition)
+
+
+def access_case(user: User, number: str) -> Case:
+    """The case with this number if `user` may see it; 404 otherwise."""
+    case = visible_cases(user).filter(number=number).first()
+    if case is None:
+        raise not_found()
+    return case
+
+
+def access_case_as_visitor(user: User, number: str, tracked: Iterable[int]) -> Case:
+    """A resident page's read: the case if this visitor holds its tracking code in the
+    session (`tracked`: case ids) or may see it as `access_case` says; 404 otherwise."""
+    tracked = list(tracked)
+    if tracked:
+        case = Case.objects.filter(number=number, pk__in=tracked).first()
+        if case is not None:
+            return case
+    return access_case(user, number)
+
+
+def visitor_cases_q(user: User, tracked: Iterable[int]) -> Q:
+    """The cases a visitor follows on /mine: tracked in the session, and their own."""
+    condition = Q(pk__in=list(tracked))
+    if user.is_authenticated and user.is_resident:
+        condition |= own_cases(user)
+    return condition
+
+
+def access_supportable(number: str, offered: Iterable[int]) -> Case:
+    """我也遇到 is possible only on a case this visitor was shown as a nearby duplicate,
+    so case numbers cannot be walked to reach other people's reports."""
+    case = Case.objects.filter(number=number, pk__in=list(offered)).first()
+    if case is None:
+        raise not_found("案件不存在")
+    return case
+
+
+def public_grid_cases(grid: Area) -> QuerySet[Case]:
+    """What the grid page from the QR code shows to anyone: its cases, newest first,
+    without rejected or merged ones."""
+    return Case.objects.filter(grid=grid).exclude(state__in=NOT_PUBLIC_STATES).order_by(
+        "-created_at")
+
+
+# Areas a user reaches.
+
+def _under(ids: Iterable[int]) -> Q:
+    """Grids at or under these areas (a grid, its village, its town)."""
+    ids = sorted(set(ids))
+    return Q(pk__in=ids) | Q(parent_id__in=ids) | Q(parent__parent_id__in=ids)
+
+
+def reachable_grids(user: User) -> QuerySet[Area]:
+    """Grids whose cases and households the user oversees."""
+    grids = Area.objects.filter(level=Level.GRID)
+    if sees_everything(user):
+        return grids
+    roles = roles_of(user)
+    viewer_grids = [g for g, duties in roles.grids.items() if duties & GRID_VIEWERS]
+    return grids.filter(
+        Q(pk__in=viewer_grids) | Q(parent_id__in=sorted(roles.villages))
+        | Q(parent__parent_id__in=sorted(roles.towns)) | _under(roles.leader_areas)
+    )
+
+
+def filter_areas(user: User) -> QuerySet[Area]:
+    """Areas offered in the inbox's filter: what the user's own reach contains; for
+    departments and the whole city, towns and villages (their cases come from anywhere)."""
+    roles = roles_of(user)
+    areas = Area.objects.exclude(level=Level.CITY)
+    if sees_everything(user) or roles.handler_units:
+        return areas.exclude(level=Level.GRID)
+    ids = set(roles.grids) | roles.villages | roles.towns | roles.leader_areas
+    return areas.filter(_under(ids))
+
+
+def access_area(user: User, code: str) -> Area:
+    """An area (city, town, village or grid) whose figures the user may read."""
+    area = Area.objects.filter(code=code).first()
+    if area is None or not may_oversee(user, area):
+        raise not_found("区域不存在或无权查看")
+    return area
+
+
+def may_oversee(user: User, area: Area) -> bool:
+    if sees_everything(user):
+        return True
+    roles = roles_of(user)
+    chain = set()
+    walk: Area | None = area
+    while walk is not None:
+        chain.add(walk.pk)
+        walk = walk.parent
+    reach = set(roles.leader_areas) | roles.towns | roles.villages | set(roles.grids)
+    return bool(chain & reach)
+
+
+# Entry forms (巡查, 12345, 上级交办) and the grids each may file into.
+
+ENTRY_SOURCES = (Source.PATROL, Source.HOTLINE, Source.HIGHER)
+
+
+def may_file(user: User, source: str) -> bool:
+    roles = roles_of(user)
+    if roles.admin:
+        return True
+    if source in (Source.PATROL, Source.VISIT):
+        return bool(roles.grids or roles.villages)
+    if source == Source.HOTLINE:
+        return bool(roles.towns or roles.city_leader)
+    if source == Source.HIGHER:
+        return bool(roles.leader_areas or roles.towns)
+    return False
+
+
+def entry_sources(user: User) -> list[str]:
+    return [source for source in ENTRY_SOURCES if may_file(user, source)]
+
+
+def grids_for_filing(user: User, source: str) -> QuerySet[Area]:
+    """The grids a staff member may file a case of this source into."""
+    grids = Area.objects.filter(level=Level.GRID)
+    if sees_everything(user):
+        return grids.order_by("code")
+    roles = roles_of(user)
+    own = set(roles.grids) if source == Source.PATROL else set()
+    q = Q(pk__in=sorted(own)) | Q(parent_id__in=sorted(roles.villages)) | Q(
+        parent__parent_id__in=sorted(roles.towns))
+    if source == Source.HIGHER:
+        q |= _under(roles.leader_areas)
+    return grids.filter(q).order_by("code")
+
+
+
+# Villages: the deliberation agenda (民主恳谈) is kept by the village's staff.
+
+def keeps_agenda(user: User, village_id: int | None) -> bool:
+    return village_id is not None and village_id in roles_of(user).villages
+
+
+def agenda_villages(user: User) -> set[int]:
+    return set(roles_of(user).villages)
+
+
+# Household visits.
+
+def may_visit(user: User, grid: Area) -> bool:
+    roles = roles_of(user)
+    duties = roles.grids.get(grid.pk, set())
+    return bool(duties & GRID_VISITORS) or grid.parent_id in roles.villages
+
+
+def may_import_households(user: User, grid: Area) -> bool:
+    roles = roles_of(user)
+    return (roles.admin or bool(roles.grids.get(grid.pk, set()) & GRID_ESCALATORS)
+            or grid.parent_id in roles.villages)
+
+
+def access_visit_grid(user: User, grid_id: int | None) -> Area:
+    grid = reachable_grids(user).filter(pk=grid_id).first() if grid_id else None
+    if grid is None:
+        raise not_found("网格不存在或无权查看")
+    return grid
+
+
+# The workbench as a whole.
+
+def is_staff(user: User) -> bool:
+    return user.is_authenticated and roles_of(user).is_staff_member
+
+
+def assignable_to(user: User, grid_id: int) -> bool:
+    """Cases are assigned only to the hands of their own grid."""
+    return bool(roles_of(user).grids.get(grid_id, set()) & GRID_HANDS)
+
