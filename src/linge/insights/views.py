@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -12,33 +11,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from linge.areas.models import Area, Level
 from linge.cases import policy
 from linge.cases.models import Category
-from linge.insights.hot import MAX_CASES, clusters
+from linge.insights.forms import AgendaForm, OutcomeForm
+from linge.insights.hot import clusters
 from linge.insights.models import Deliberation
 from linge.people.decorators import staff_required
 from linge.plaintext import bounded_int
-
-
-class AgendaForm(forms.Form):
-    title = forms.CharField(label=gettext_lazy("议题"), max_length=100)
-    meeting_on = forms.DateField(label=gettext_lazy("恳谈日期"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
-    village = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
-    category = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1,
-                                  max_value=2**31 - 1)
-    keywords = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
-    # Case numbers are 15 characters: room for every case of a cluster of MAX_CASES.
-    numbers = forms.CharField(widget=forms.HiddenInput, required=False,
-                              max_length=16 * MAX_CASES)
-
-
-class OutcomeForm(forms.Form):
-    outcome = forms.CharField(label=gettext_lazy("恳谈结果"), max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 4}))
 
 
 @staff_required
