@@ -345,6 +345,23 @@ def access_visit_grid(user: User, grid_id: int | None) -> Area:
 
 # The workbench as a whole.
 
+def bulk_moves(user: User) -> set[str]:
+    """Moves offered for many cases at once: grids and villages accept, towns dispatch.
+    Each case is still checked by the workflow."""
+    roles = roles_of(user)
+    moves = set()
+    if roles.grids or roles.villages:
+        moves.add("accept")
+    if roles.towns:
+        moves.add("dispatch")
+    return moves
+
+
+def dispatch_towns(user: User) -> set[int]:
+    """The towns whose offices a user dispatches to (besides every city department)."""
+    return set(roles_of(user).towns)
+
+
 def is_staff(user: User) -> bool:
     return user.is_authenticated and roles_of(user).is_staff_member
 

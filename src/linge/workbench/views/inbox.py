@@ -64,14 +64,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _bulk_options(user, tab: str) -> dict:
-    roles = roles_of(user)
+    moves = policy.bulk_moves(user)
     options: dict[str, Any] = {}
-    if tab == "submitted" and (roles.grids or roles.villages):
+    if tab == "submitted" and Action.ACCEPT in moves:
         options["accept"] = True
-    if tab == "escalated" and roles.towns:
+    if tab == "escalated" and Action.DISPATCH in moves:
         options["dispatch"] = True
-        options["units"] = Unit.objects.filter(Q_.dispatch_units_q(roles.towns)).order_by(
-            "kind", "name")
+        options["units"] = Unit.objects.filter(
+            Q_.dispatch_units_q(policy.dispatch_towns(user))).order_by("kind", "name")
         options["lanes"] = Lane.objects.all()
     return options
 
