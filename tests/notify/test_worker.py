@@ -187,10 +187,16 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         body["token"] = self.headers.get("Authorization")
         with self.server.lock:
             self.server.calls.append(body)
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
+        # A real gateway takes a moment to answer; so do we, which leaves two copies that
+        # hold the same row the time to both post it.
+        time.sleep(0.01)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the copy was killed while waiting: it will send this key again
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
         pass
@@ -237,12 +243,21 @@ def test_worker_killed_repeatedly_delivers_everything_exactly_once(
     assert total > 1000 and sms_total >= 250
     rng = random.Random(4)
     kills = 0
+    killed_sending = 0
     for _round in range(12):
-        # Two copies at once, both killed at a random moment.
+        # Two copies at once, both killed at a random moment once they are sending (a
+        # copy takes a second or more to start: a fixed delay would often kill it before
+        # it sent anything, and leave the work to the last, lone copy).
+        seen = len(gateway.calls)
         procs = [subprocess.Popen([str(LINGE), "worker", "--interval", "0.2"], env=env, cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                  for _copy in range(2)]
-        time.sleep(rng.uniform(0.6, 2.0))
+        deadline = time.monotonic() + 15
+        while len(gateway.calls) == seen and time.monotonic() < deadline and db.execute(
+                "select count(*) from notify_outbox where status != 'sent'").fetchone()[0]:
+            time.sleep(0.02)
+        killed_sending += len(gateway.calls) > seen
+        time.sleep(rng.uniform(0.05, 0.6))
         for proc in procs:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -252,6 +267,7 @@ def test_worker_killed_repeatedly_delivers_everything_exactly_once(
         if pending == 0 and _round >= 3:
             break
     time.sleep(1.2)  # let the last leases run out
+    calls_before_last = len(gateway.calls)
     subprocess.run([str(LINGE), "worker", "--once"], env=env, check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
     statuses = dict(db.execute("select status, count(*) from notify_outbox group by status"))
@@ -271,7 +287,8 @@ def test_worker_killed_repeatedly_delivers_everything_exactly_once(
     # claimed the same rows (no leases) would repeat hundreds.
     repeats = len(calls) - len(received)
     assert repeats <= kills, f"{repeats} repeated sends for {kills} kills: {received.most_common(3)}"
-    assert kills >= 8
+    assert kills >= 8 and killed_sending >= 3, (kills, killed_sending)
+    assert calls_before_last > 0, "the killed copies sent nothing"
     runs = db.execute("select count(*) from notify_workerrun").fetchone()[0]
     assert runs >= 1
     db.close()

@@ -3,8 +3,9 @@
 `GridIndex` is pure (no database): it holds the grid polygons twice, once in
 longitude/latitude for the exact "inside" test and once projected to metres for the
 nearest-grid fallback. `locate()` keeps one `GridIndex` per process, built lazily from
-the grid rows of `Area`, rebuilt when `invalidate()` is called or when a fingerprint of
-the grid rows changes (so an import made by another process is seen too; see below).
+the grid rows of `Area`, rebuilt when `invalidate()` is called (every saved or deleted
+area does) or when a fingerprint of the grid rows, compared at most every few seconds,
+changes (so an import made by another process is seen too; see below).
 """
 
 from __future__ import annotations
@@ -151,7 +152,9 @@ class GridIndex:
         Same answers as `locate_many`, through scalar tree queries (less overhead).
         """
         lon, lat = float(lon), float(lat)
-        if not len(self) or not _valid_coords(np.array(lon), np.array(lat)):
+        # Scalar checks: numpy arrays for one point cost more than the tree query.
+        if not (self.codes and math.isfinite(lon) and math.isfinite(lat)
+                and abs(lon) <= 180.0 and abs(lat) <= 90.0):
             return OUTSIDE_RESULT
         hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
         if len(hits):
@@ -238,12 +241,14 @@ class GridIndex:
 # ---------------------------------------------------------------------------
 # The per-process index built from the database.
 #
-# Freshness: every locate() runs a quick check (count and highest id of the grid rows,
-# answered from the level index: ~2 ms for 10,000 grids on SQLite), which sees grids
-# added or removed by any process at once. At most every FULL_CHECK_SECONDS a fuller
-# check also sums the grid centres, which an import resets from each boundary, so a
-# grid redrawn by another process (`linge import-areas` next to the web workers) is
-# seen within that delay. In this process an import calls invalidate() on commit.
+# Freshness: locate() itself runs no query. In this process every save or delete of an
+# Area (admin, shell, an import's updates) calls invalidate() at once and again when its
+# transaction commits (areas/apps.py connects the signals); imports, whose bulk inserts
+# send no signals, call it on commit too. Another process (`linge import-areas` next to
+# the web workers) cannot reach this one, so at most every FULL_CHECK_SECONDS the next
+# locate() compares fingerprints of the grid rows: count and highest id (grids added or
+# removed) and the sums of the grid centres, which an import resets from each boundary
+# (grids redrawn). A change made elsewhere is therefore seen within that delay.
 
 FULL_CHECK_SECONDS = 5.0
 
@@ -261,12 +266,23 @@ _cached: _Cached | None = None
 _generation = 0  # bumped by invalidate(), so a build that raced with it is not kept
 
 
-def invalidate() -> None:
-    """Drop the cached index; the next `locate()` rebuilds it from the database."""
+def invalidate(*_args: Any, **_kwargs: Any) -> None:
+    """Drop the cached index; the next `locate()` rebuilds it from the database. Takes
+    and ignores a signal's arguments."""
     global _cached, _generation
     with _lock:
         _cached = None
         _generation += 1
+
+
+def area_changed(sender: Any, using: str = "default", **_kwargs: Any) -> None:
+    """post_save / post_delete of an Area: drop the index now (this thread may locate
+    before it commits) and once more on commit (another thread may have rebuilt it from
+    what was committed before)."""
+    from django.db import transaction
+
+    invalidate()
+    transaction.on_commit(invalidate, using=using)
 
 
 def cached_index() -> GridIndex | None:
@@ -336,28 +352,33 @@ def build_index() -> GridIndex:
     return GridIndex(grid_items(), fallback_m=settings.LINGE_LOCATE_FALLBACK_M)
 
 
-def _still_fresh(cached: _Cached, quick: tuple[Any, ...], now: float) -> bool:
+def _still_fresh(cached: _Cached, now: float) -> tuple[bool, tuple[Any, ...] | None]:
+    """(fresh, quick fingerprint if it was read): no query within FULL_CHECK_SECONDS of
+    the last check, both fingerprints after it."""
     global _cached
-    if cached.quick != quick:
-        return False
     if now - cached.checked_at < FULL_CHECK_SECONDS:
-        return True
-    if full_fingerprint() != cached.full:
-        return False
+        return True, None
+    quick = quick_fingerprint()
+    if quick != cached.quick or full_fingerprint() != cached.full:
+        return False, quick
     with _lock:
         if _cached is cached:
             _cached = _Cached(cached.index, cached.quick, cached.full, now)
-    return True
+    return True, quick
 
 
 def get_index() -> GridIndex:
     """The cached index, rebuilt when invalidated or when the grid rows changed."""
     global _cached
-    quick = quick_fingerprint()
     now = time.monotonic()
     cached, generation = _cached, _generation
-    if cached is not None and _still_fresh(cached, quick, now):
-        return cached.index
+    quick = None
+    if cached is not None:
+        fresh, quick = _still_fresh(cached, now)
+        if fresh:
+            return cached.index
+    if quick is None:
+        quick = quick_fingerprint()
     full = full_fingerprint()
     index = build_index()
     with _lock:
