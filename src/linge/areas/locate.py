@@ -136,6 +136,7 @@ class GridIndex:
         self.projection = LocalProjection(lat0)
         self.tree = shapely.STRtree(self.geometries)
         self.metric_tree = shapely.STRtree(self.projection.geometries(self.geometries))
+        self._build_cells()
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -156,9 +157,9 @@ class GridIndex:
         if not (self.codes and math.isfinite(lon) and math.isfinite(lat)
                 and abs(lon) <= 180.0 and abs(lat) <= 90.0):
             return OUTSIDE_RESULT
-        hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
-        if len(hits):
-            return self._result(int(hits.min()), INSIDE, 0.0)
+        inside = self._inside(lon, lat)
+        if inside >= 0:
+            return self._result(inside, INSIDE, 0.0)
         limit = self.fallback_m if fallback_m is None else float(fallback_m)
         if limit <= 0:
             return OUTSIDE_RESULT
@@ -169,6 +170,59 @@ class GridIndex:
         if not len(near):
             return OUTSIDE_RESULT
         return self._result(int(near.min()), NEAREST, float(dists.min()))
+
+    def _build_cells(self) -> None:
+        """A regular raster over the polygons' extent, each cell listing (in code order) the
+        polygons whose bounding box reaches it: one point is then tested against a few
+        prepared polygons with no Point object and no tree query, which for one point at
+        a time costs several times what the test itself does."""
+        self._cells: list[tuple[np.ndarray, np.ndarray] | None] = []
+        if not len(self):
+            self._nx = self._ny = 0
+            return
+        shapely.prepare(self.geometries)
+        bounds = shapely.bounds(self.geometries)
+        self._x0, self._y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+        width = max(float(bounds[:, 2].max()) - self._x0, 1e-9)
+        height = max(float(bounds[:, 3].max()) - self._y0, 1e-9)
+        side = max(1, min(1024, round(2 * math.sqrt(len(self)))))  # ~4 cells per polygon
+        self._nx = self._ny = side
+        self._kx, self._ky = side / width, side / height
+        members: list[list[int]] = [[] for _ in range(side * side)]
+        for k, (minx, miny, maxx, maxy) in enumerate(bounds.tolist()):
+            # The same arithmetic as _cell(), so a point on a box's edge finds the box.
+            x1, y1 = self._cell_x(minx), self._cell_y(miny)
+            x2, y2 = self._cell_x(maxx), self._cell_y(maxy)
+            for iy in range(y1, y2 + 1):
+                row = iy * side
+                for ix in range(x1, x2 + 1):
+                    members[row + ix].append(k)
+        for found in members:
+            if found:
+                ids = np.array(found, dtype=np.int64)  # ascending: lowest code first
+                self._cells.append((ids, self.geometries[ids]))
+            else:
+                self._cells.append(None)
+
+    def _cell_x(self, x: float) -> int:
+        return min(max(int((x - self._x0) * self._kx), 0), self._nx - 1)
+
+    def _cell_y(self, y: float) -> int:
+        return min(max(int((y - self._y0) * self._ky), 0), self._ny - 1)
+
+    def _inside(self, lon: float, lat: float) -> int:
+        """Position of the lowest-coded polygon containing the point (border included),
+        or -1."""
+        fx, fy = (lon - self._x0) * self._kx, (lat - self._y0) * self._ky
+        if not (0.0 <= fx <= self._nx and 0.0 <= fy <= self._ny):
+            return -1  # outside every bounding box
+        cell = self._cells[self._cell_y(lat) * self._nx + self._cell_x(lon)]
+        if cell is None:
+            return -1
+        ids, geometries = cell
+        hits = shapely.intersects_xy(geometries, lon, lat)
+        first = int(hits.argmax())
+        return int(ids[first]) if hits[first] else -1
 
     def locate_many(
         self, points: Sequence[tuple[float, float]] | np.ndarray, fallback_m: float | None = None
