@@ -55,9 +55,7 @@ mutate: setup
 	$(BIN)/pip install --quiet -e '.[test,mutate]'
 	LINGE_VAR_DIR=$(CURDIR)/var/mutate $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut export-cicd-stats >/dev/null
-	@$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
-		print(f\"mutation score: {s['killed']} killed of {s['total']} ({s['survived']} survived, \
-		{s['no_tests']} without tests, {s['timeout']} timed out)\")"
+	@$(BIN)/python scripts/mutation_score.py
 	@echo "survivors: $(BIN)/mutmut results; one of them: $(BIN)/mutmut show <name>"
 
 # The browser tests write their screenshots under var/test/screenshots/; this copies
