@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/linge
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-postgres lint bench clean
+.PHONY: setup run test test-sqlite test-postgres lint bench mutate screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,22 @@ test-postgres: setup
 bench: setup
 	$(BIN)/python bench/bench_locate.py
 	$(BIN)/python bench/bench_demo.py
+
+# Mutation testing of the case core: the files are listed under [tool.mutmut] in
+# pyproject.toml. mutmut works in ./mutants/ (ignored by git); the tests' database and
+# files go under var/mutate/.
+mutate: setup
+	$(BIN)/pip install --quiet -e '.[test,mutate]'
+	LINGE_VAR_DIR=$(CURDIR)/var/mutate $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut export-cicd-stats >/dev/null
+	@$(BIN)/python scripts/mutation_score.py
+	@echo "survivors: $(BIN)/mutmut results; one of them: $(BIN)/mutmut show <name>"
+
+# The browser tests write their screenshots under var/test/screenshots/; this copies
+# them over the ones the user guides show.
+screenshots: setup
+	LINGE_VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest -m browser $(PYTEST_ARGS)
+	cp var/test/screenshots/*.png docs/screenshots/
 
 clean:
 	rm -rf $(VENV) var

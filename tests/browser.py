@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("LINGE_CHROMIUM", "") or shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+# Tests write only under build folders: `make screenshots` copies these into docs/screenshots/
+# for the user guides.
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "test" / "screenshots"
 
 
 def chromium_available() -> bool:
@@ -53,7 +55,7 @@ def page(browser) -> Iterator:
 
 
 def screenshot(page, name: str) -> Path:
-    """Save a screenshot for the user guides under docs/screenshots/."""
+    """Save a screenshot for the user guides under var/test/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

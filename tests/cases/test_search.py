@@ -220,9 +220,8 @@ def test_the_search_uses_the_index(city: City) -> None:
             assert search.POSTGRES_INDEX in plan, plan
 
 
+@pytest.mark.database("postgresql")  # the SQL twin of terms() exists on PostgreSQL only
 def test_postgres_function_agrees_with_python(city: City) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the SQL twin of terms() exists on PostgreSQL only")
     samples = TEXTS + ADDRESSES + [
         search.SEPARATORS.replace("\x00", ""),  # PostgreSQL text cannot hold a NUL
         "a'b\\c", "ＡＢＣ全角", "😀表情😀", "不\u00a0间断\u2003空格\x1c分隔",

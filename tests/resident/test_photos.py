@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-import time
 
+import pillow_heif
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,9 +20,7 @@ def upload(data: bytes, name: str = "p.jpg") -> SimpleUploadedFile:
 
 
 def test_store_photo_cleans_and_stores(media) -> None:
-    started = time.perf_counter()
     photo = store_photo(upload(jpeg_bytes(4000, 3000)))
-    elapsed = time.perf_counter() - started
     assert isinstance(photo, Photo)
     assert photo.path.startswith("cases/") and photo.path.endswith(".jpg")
     assert "/thumbs/" in photo.thumbnail
@@ -35,7 +33,6 @@ def test_store_photo_cleans_and_stores(media) -> None:
     with default_storage.open(photo.thumbnail) as f:
         assert max(Image.open(f).size) == 320
     assert len(stored_files(media)) == 2
-    assert elapsed < 5, f"a 12 MP photo took {elapsed:.2f} s"
 
 
 def test_gps_is_read_before_the_metadata_goes() -> None:
@@ -59,16 +56,22 @@ def test_png_with_transparency_becomes_jpeg(media) -> None:
         assert Image.open(f).format == "JPEG"
 
 
-def test_heic_is_accepted() -> None:
-    pillow_heif = pytest.importorskip("pillow_heif")
+def test_heic_is_decoded() -> None:
+    # An iPhone-style HEIC written by pillow-heif's own encoder (x265), half red, half
+    # blue, so a decoder that only read the header would not pass.
+    image = Image.new("RGB", (640, 480), (220, 20, 20))
+    image.paste((20, 20, 220), (320, 0, 640, 480))
     out = io.BytesIO()
-    try:
-        Image.new("RGB", (64, 48), "green").save(out, "HEIF")
-    except Exception as error:  # no HEVC encoder in this build
-        pytest.skip(f"cannot write HEIC here: {error}")
-    assert pillow_heif is not None
-    prepared = prepare_photo(upload(out.getvalue(), "IMG_0001.HEIC"))
-    assert (prepared.width, prepared.height) == (64, 48)
+    pillow_heif.from_pillow(image).save(out, format="HEIF", quality=90)
+    data = out.getvalue()
+    assert data[4:12] == b"ftypheic"
+    prepared = prepare_photo(upload(data, "IMG_0001.HEIC"))
+    assert (prepared.width, prepared.height) == (640, 480)
+    decoded = Image.open(io.BytesIO(prepared.jpeg))
+    assert decoded.format == "JPEG"
+    left, right = decoded.getpixel((100, 240)), decoded.getpixel((540, 240))
+    assert left[0] > 180 and left[2] < 60, left
+    assert right[2] > 180 and right[0] < 60, right
 
 
 @pytest.mark.parametrize(

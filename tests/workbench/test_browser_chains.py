@@ -112,9 +112,11 @@ def test_escalation_chain(live_server, browser, city: City) -> None:
                                "value": django_client.cookies["sessionid"].value}])
     resident = resident_ctx.new_page()
     response = resident.goto(f"{live_server.url}/c/{case.number}")
-    if response is not None and response.status == 200:
-        assert case.number in resident.content()
-        screenshot(resident, "workbench-chain-resident-view")
+    assert response is not None and response.status == 200
+    assert case.number in resident.content()
+    # The reporter is asked to rate the case they see resolved.
+    assert resident.locator(f"form#rf[action='/c/{case.number}/rate']").count() == 1
+    screenshot(resident, "workbench-chain-resident-view")
     for ctx in (grid_ctx, town_ctx, dept_ctx, resident_ctx):
         ctx.close()
 

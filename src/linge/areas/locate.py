@@ -3,8 +3,9 @@
 `GridIndex` is pure (no database): it holds the grid polygons twice, once in
 longitude/latitude for the exact "inside" test and once projected to metres for the
 nearest-grid fallback. `locate()` keeps one `GridIndex` per process, built lazily from
-the grid rows of `Area`, rebuilt when `invalidate()` is called or when a fingerprint of
-the grid rows changes (so an import made by another process is seen too; see below).
+the grid rows of `Area`, rebuilt when `invalidate()` is called (every saved or deleted
+area does) or when a fingerprint of the grid rows, compared at most every few seconds,
+changes (so an import made by another process is seen too; see below).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class GridIndex:
         self.projection = LocalProjection(lat0)
         self.tree = shapely.STRtree(self.geometries)
         self.metric_tree = shapely.STRtree(self.projection.geometries(self.geometries))
+        self._build_cells()
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -151,11 +153,13 @@ class GridIndex:
         Same answers as `locate_many`, through scalar tree queries (less overhead).
         """
         lon, lat = float(lon), float(lat)
-        if not len(self) or not _valid_coords(np.array(lon), np.array(lat)):
+        # Scalar checks: numpy arrays for one point cost more than the tree query.
+        if not (self.codes and math.isfinite(lon) and math.isfinite(lat)
+                and abs(lon) <= 180.0 and abs(lat) <= 90.0):
             return OUTSIDE_RESULT
-        hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
-        if len(hits):
-            return self._result(int(hits.min()), INSIDE, 0.0)
+        inside = self._inside(lon, lat)
+        if inside >= 0:
+            return self._result(inside, INSIDE, 0.0)
         limit = self.fallback_m if fallback_m is None else float(fallback_m)
         if limit <= 0:
             return OUTSIDE_RESULT
@@ -166,6 +170,59 @@ class GridIndex:
         if not len(near):
             return OUTSIDE_RESULT
         return self._result(int(near.min()), NEAREST, float(dists.min()))
+
+    def _build_cells(self) -> None:
+        """A regular raster over the polygons' extent, each cell listing (in code order) the
+        polygons whose bounding box reaches it: one point is then tested against a few
+        prepared polygons with no Point object and no tree query, which for one point at
+        a time costs several times what the test itself does."""
+        self._cells: list[tuple[np.ndarray, np.ndarray] | None] = []
+        if not len(self):
+            self._nx = self._ny = 0
+            return
+        shapely.prepare(self.geometries)
+        bounds = shapely.bounds(self.geometries)
+        self._x0, self._y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+        width = max(float(bounds[:, 2].max()) - self._x0, 1e-9)
+        height = max(float(bounds[:, 3].max()) - self._y0, 1e-9)
+        side = max(1, min(1024, round(2 * math.sqrt(len(self)))))  # ~4 cells per polygon
+        self._nx = self._ny = side
+        self._kx, self._ky = side / width, side / height
+        members: list[list[int]] = [[] for _ in range(side * side)]
+        for k, (minx, miny, maxx, maxy) in enumerate(bounds.tolist()):
+            # The same arithmetic as _cell(), so a point on a box's edge finds the box.
+            x1, y1 = self._cell_x(minx), self._cell_y(miny)
+            x2, y2 = self._cell_x(maxx), self._cell_y(maxy)
+            for iy in range(y1, y2 + 1):
+                row = iy * side
+                for ix in range(x1, x2 + 1):
+                    members[row + ix].append(k)
+        for found in members:
+            if found:
+                ids = np.array(found, dtype=np.int64)  # ascending: lowest code first
+                self._cells.append((ids, self.geometries[ids]))
+            else:
+                self._cells.append(None)
+
+    def _cell_x(self, x: float) -> int:
+        return min(max(int((x - self._x0) * self._kx), 0), self._nx - 1)
+
+    def _cell_y(self, y: float) -> int:
+        return min(max(int((y - self._y0) * self._ky), 0), self._ny - 1)
+
+    def _inside(self, lon: float, lat: float) -> int:
+        """Position of the lowest-coded polygon containing the point (border included),
+        or -1."""
+        fx, fy = (lon - self._x0) * self._kx, (lat - self._y0) * self._ky
+        if not (0.0 <= fx <= self._nx and 0.0 <= fy <= self._ny):
+            return -1  # outside every bounding box
+        cell = self._cells[self._cell_y(lat) * self._nx + self._cell_x(lon)]
+        if cell is None:
+            return -1
+        ids, geometries = cell
+        hits = shapely.intersects_xy(geometries, lon, lat)
+        first = int(hits.argmax())
+        return int(ids[first]) if hits[first] else -1
 
     def locate_many(
         self, points: Sequence[tuple[float, float]] | np.ndarray, fallback_m: float | None = None
@@ -238,12 +295,14 @@ class GridIndex:
 # ---------------------------------------------------------------------------
 # The per-process index built from the database.
 #
-# Freshness: every locate() runs a quick check (count and highest id of the grid rows,
-# answered from the level index: ~2 ms for 10,000 grids on SQLite), which sees grids
-# added or removed by any process at once. At most every FULL_CHECK_SECONDS a fuller
-# check also sums the grid centres, which an import resets from each boundary, so a
-# grid redrawn by another process (`linge import-areas` next to the web workers) is
-# seen within that delay. In this process an import calls invalidate() on commit.
+# Freshness: locate() itself runs no query. In this process every save or delete of an
+# Area (admin, shell, an import's updates) calls invalidate() at once and again when its
+# transaction commits (areas/apps.py connects the signals); imports, whose bulk inserts
+# send no signals, call it on commit too. Another process (`linge import-areas` next to
+# the web workers) cannot reach this one, so at most every FULL_CHECK_SECONDS the next
+# locate() compares fingerprints of the grid rows: count and highest id (grids added or
+# removed) and the sums of the grid centres, which an import resets from each boundary
+# (grids redrawn). A change made elsewhere is therefore seen within that delay.
 
 FULL_CHECK_SECONDS = 5.0
 
@@ -261,12 +320,23 @@ _cached: _Cached | None = None
 _generation = 0  # bumped by invalidate(), so a build that raced with it is not kept
 
 
-def invalidate() -> None:
-    """Drop the cached index; the next `locate()` rebuilds it from the database."""
+def invalidate(*_args: Any, **_kwargs: Any) -> None:
+    """Drop the cached index; the next `locate()` rebuilds it from the database. Takes
+    and ignores a signal's arguments."""
     global _cached, _generation
     with _lock:
         _cached = None
         _generation += 1
+
+
+def area_changed(sender: Any, using: str = "default", **_kwargs: Any) -> None:
+    """post_save / post_delete of an Area: drop the index now (this thread may locate
+    before it commits) and once more on commit (another thread may have rebuilt it from
+    what was committed before)."""
+    from django.db import transaction
+
+    invalidate()
+    transaction.on_commit(invalidate, using=using)
 
 
 def cached_index() -> GridIndex | None:
@@ -336,28 +406,33 @@ def build_index() -> GridIndex:
     return GridIndex(grid_items(), fallback_m=settings.LINGE_LOCATE_FALLBACK_M)
 
 
-def _still_fresh(cached: _Cached, quick: tuple[Any, ...], now: float) -> bool:
+def _still_fresh(cached: _Cached, now: float) -> tuple[bool, tuple[Any, ...] | None]:
+    """(fresh, quick fingerprint if it was read): no query within FULL_CHECK_SECONDS of
+    the last check, both fingerprints after it."""
     global _cached
-    if cached.quick != quick:
-        return False
     if now - cached.checked_at < FULL_CHECK_SECONDS:
-        return True
-    if full_fingerprint() != cached.full:
-        return False
+        return True, None
+    quick = quick_fingerprint()
+    if quick != cached.quick or full_fingerprint() != cached.full:
+        return False, quick
     with _lock:
         if _cached is cached:
             _cached = _Cached(cached.index, cached.quick, cached.full, now)
-    return True
+    return True, quick
 
 
 def get_index() -> GridIndex:
     """The cached index, rebuilt when invalidated or when the grid rows changed."""
     global _cached
-    quick = quick_fingerprint()
     now = time.monotonic()
     cached, generation = _cached, _generation
-    if cached is not None and _still_fresh(cached, quick, now):
-        return cached.index
+    quick = None
+    if cached is not None:
+        fresh, quick = _still_fresh(cached, now)
+        if fresh:
+            return cached.index
+    if quick is None:
+        quick = quick_fingerprint()
     full = full_fingerprint()
     index = build_index()
     with _lock:
