@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/linge
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-postgres lint bench clean
+VENDOR := src/linge/cockpit/static/cockpit/vendor
+
+.PHONY: setup run test test-sqlite test-postgres lint bench bench-figures screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +17,21 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.installed
+# ECharts and Leaflet for the leaders' screens: pinned in package-lock.json, installed
+# with npm ci and copied into a gitignored static folder (never committed, never
+# fetched by the browser from elsewhere).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+$(VENDOR)/.copied: node_modules/.installed
+	mkdir -p $(VENDOR)/images
+	cp node_modules/echarts/dist/echarts.min.js node_modules/leaflet/dist/leaflet.js \
+		node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	touch $@
+
+setup: $(VENV)/.installed $(VENDOR)/.copied
 
 run: setup
 	$(BIN)/linge migrate --no-input
@@ -48,5 +64,15 @@ bench: setup
 	$(BIN)/python bench/bench_locate.py
 	$(BIN)/python bench/bench_demo.py
 
+bench-figures: setup
+	$(BIN)/python bench/bench_figures.py
+
+# The browser tests write the cockpit's screenshots under build/screenshots/; this
+# copies them next to the guides (docs/guide-leader.md) when they should change.
+screenshots: setup
+	LINGE_VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest tests/cockpit -k browser
+	mkdir -p docs/screenshots
+	cp build/screenshots/cockpit-*.png docs/screenshots/
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules $(VENDOR)

@@ -94,6 +94,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
+        # Leaders (领导 of a town, village or the city) land on their screens (#9).
+        if roles_of(self.request.user).leader_areas:
+            return reverse("cockpit:home")
         return reverse("workbench:inbox")
 
 

@@ -1,0 +1,134 @@
+"""网格治理晾晒台: towns, villages, grids and grid workers ranked by one composite score.
+
+Fair by construction:
+- a unit with fewer than LINGE_RANK_MIN_CASES received cases in the period is listed
+  but not ranked (two lucky cases say nothing);
+- every rate is shrunk toward the mean of its level (a Bayesian average): with n cases
+  and x successes, the rate shown is (x + k·m) / (n + k), m the pooled rate of all
+  units at the level, k = LINGE_RANK_PRIOR — a small unit is pulled toward the mean,
+  a large one barely moves;
+- volumes are counted per 1,000 households, not in raw numbers.
+
+score = 100 × Σ wᵢ·r̃ᵢ / Σ wᵢ over the rates below, weights from LINGE_RANK_WEIGHTS.
+`formula()` returns exactly this, and the page prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+
+from linge.areas.models import Area, Level
+from linge.insights.figures import summed_by_key
+from linge.insights.models import Scope
+from linge.people.models import User
+
+# rate → (successes, trials) among the summed measures.
+RATES: dict[str, tuple[str, str]] = {
+    "on_time": ("closed_on_time", "received"),
+    "satisfaction": ("satisfied_or_basic", "rated"),
+    "in_grid": ("closed_in_grid", "closed"),
+    "proactive": ("staff_reported", "received"),
+}
+LEVELS = {"town": (Level.TOWN, Scope.TOWN), "village": (Level.VILLAGE, Scope.VILLAGE),
+          "grid": (Level.GRID, Scope.GRID), "worker": (None, Scope.WORKER)}
+
+
+def weights() -> dict[str, float]:
+    return dict(settings.LINGE_RANK_WEIGHTS)
+
+
+def formula() -> dict:
+    w = weights()
+    total = sum(w.values())
+    terms = " + ".join(f"{w[name]:g}×{name}" for name in RATES if w.get(name))
+    return {
+        "weights": w,
+        "prior": settings.LINGE_RANK_PRIOR,
+        "min_cases": settings.LINGE_RANK_MIN_CASES,
+        "text": (f"score = 100 × ({terms}) / {total:g}; "
+                 f"rate = (x + {settings.LINGE_RANK_PRIOR}·m) / (n + {settings.LINGE_RANK_PRIOR})"),
+    }
+
+
+@dataclass
+class Unit:
+    key: int
+    code: str
+    name: str
+    households: int
+
+
+def _units(level: str, within: Area | None) -> list[Unit]:
+    area_level, _scope = LEVELS[level]
+    if area_level is not None:
+        areas = Area.objects.filter(level=area_level)
+        if within is not None:
+            areas = areas.filter(code__startswith=within.code)
+        grids = Area.objects.filter(level=Level.GRID).values_list("code", "households")
+        households: dict[str, int] = {}
+        cut = {Level.TOWN: 9, Level.VILLAGE: 12, Level.GRID: 15}[area_level]
+        for code, count in grids:
+            households[code[:cut]] = households.get(code[:cut], 0) + count
+        return [Unit(a.pk, a.code, a.name, households.get(a.code, 0) or a.households)
+                for a in areas.order_by("code")]
+    from linge.insights.reach import workers_under
+
+    city = within or Area.objects.filter(level=Level.CITY).first()
+    members = workers_under(city) if city else {}
+    names = dict(User.objects.filter(pk__in=members).values_list("pk", "display_name"))
+    grid_households = dict(Area.objects.filter(code__in=set(members.values()))
+                           .values_list("code", "households"))
+    return [Unit(pk, code, names.get(pk, "") or str(pk), grid_households.get(code, 0))
+            for pk, code in sorted(members.items())]
+
+
+def rankings(level: str, since: date, until: date, within: Area | None = None) -> dict:
+    _level, scope = LEVELS[level]
+    units = _units(level, within)
+    sums = summed_by_key(scope, since, until, keys=[u.key for u in units])
+    w = weights()
+    prior = settings.LINGE_RANK_PRIOR
+    minimum = settings.LINGE_RANK_MIN_CASES
+    inputs = {}
+    for unit in units:
+        m = sums.get(unit.key) or {}
+        row = {name: m.get(name, 0) for name in (
+            "received", "closed", "closed_on_time", "closed_in_grid", "staff_reported",
+            "rated", "satisfied", "basic_satisfied")}
+        row["satisfied_or_basic"] = row["satisfied"] + row["basic_satisfied"]
+        inputs[unit.key] = row
+    # The pooled mean of each rate over the units of this level (what a unit of no
+    # evidence is assumed to be).
+    means = {}
+    for name, (x, n) in RATES.items():
+        trials = sum(r[n] for r in inputs.values())
+        means[name] = sum(r[x] for r in inputs.values()) / trials if trials else 0.0
+    rows = []
+    for unit in units:
+        r = inputs[unit.key]
+        shrunk = {
+            name: (r[x] + prior * means[name]) / (r[n] + prior) if (r[n] + prior) else 0.0
+            for name, (x, n) in RATES.items()
+        }
+        total_weight = sum(w.get(name, 0) for name in RATES) or 1
+        score = 100 * sum(w.get(name, 0) * shrunk[name] for name in RATES) / total_weight
+        rows.append({
+            "key": unit.key, "code": unit.code, "name": unit.name,
+            "households": unit.households, **r,
+            "per_1000_households": (round(r["received"] * 1000 / unit.households, 2)
+                                    if unit.households else None),
+            "rates": {name: round(value, 6) for name, value in shrunk.items()},
+            "score": round(score, 2),
+            "ranked": r["received"] >= minimum,
+        })
+    ranked = sorted((row for row in rows if row["ranked"]), key=lambda row: -row["score"])
+    for position, row in enumerate(ranked, start=1):
+        row["rank"] = position
+    unranked = sorted((row for row in rows if not row["ranked"]), key=lambda row: row["code"])
+    for row in unranked:
+        row["rank"] = None
+    return {"level": level, "means": {k: round(v, 6) for k, v in means.items()},
+            "formula": formula(), "rows": ranked + unranked}
