@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from linge.areas.models import Area, Level
 from linge.insights import figures, rankings, reach, rollups, screens
@@ -84,16 +84,16 @@ def record(request: HttpRequest, area: Area) -> HttpResponse:
 # Excel.
 
 FIGURE_LABELS = {
-    "received": _l("受理数"), "closed": _l("办结数"), "closed_on_time": _l("按期办结数"),
-    "closed_in_grid": _l("网格内办结数"), "reopened": _l("返工办结数"),
-    "staff_reported": _l("主动发现数"), "rejected": _l("不予受理数"), "merged": _l("合并数"),
-    "rated": _l("评价数"), "satisfied": _l("满意"), "basic_satisfied": _l("基本满意"),
-    "unsatisfied": _l("不满意"), "closure_rate": _l("办结率"), "on_time_rate": _l("按期办结率"),
-    "satisfaction_rate": _l("满意率"), "rating_rate": _l("参评率"), "in_grid_rate": _l("网格内办结率"),
-    "rework_rate": _l("返工率"), "proactive_rate": _l("主动发现率"),
-    "response_median_s": _l("响应时长中位数（秒）"), "response_p90_s": _l("响应时长P90（秒）"),
-    "resolution_median_s": _l("办结时长中位数（秒）"), "resolution_p90_s": _l("办结时长P90（秒）"),
-    "per_1000_households": _l("每千户受理数"),
+    "received": gettext_lazy("受理数"), "closed": gettext_lazy("办结数"), "closed_on_time": gettext_lazy("按期办结数"),
+    "closed_in_grid": gettext_lazy("网格内办结数"), "reopened": gettext_lazy("返工办结数"),
+    "staff_reported": gettext_lazy("主动发现数"), "rejected": gettext_lazy("不予受理数"), "merged": gettext_lazy("合并数"),
+    "rated": gettext_lazy("评价数"), "satisfied": gettext_lazy("满意"), "basic_satisfied": gettext_lazy("基本满意"),
+    "unsatisfied": gettext_lazy("不满意"), "closure_rate": gettext_lazy("办结率"), "on_time_rate": gettext_lazy("按期办结率"),
+    "satisfaction_rate": gettext_lazy("满意率"), "rating_rate": gettext_lazy("参评率"), "in_grid_rate": gettext_lazy("网格内办结率"),
+    "rework_rate": gettext_lazy("返工率"), "proactive_rate": gettext_lazy("主动发现率"),
+    "response_median_s": gettext_lazy("响应时长中位数（秒）"), "response_p90_s": gettext_lazy("响应时长P90（秒）"),
+    "resolution_median_s": gettext_lazy("办结时长中位数（秒）"), "resolution_p90_s": gettext_lazy("办结时长P90（秒）"),
+    "per_1000_households": gettext_lazy("每千户受理数"),
 }
 
 
