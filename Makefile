@@ -37,6 +37,7 @@ run: setup
 	$(BIN)/linge migrate --no-input
 	$(BIN)/linge collectstatic --no-input --verbosity 0
 	$(BIN)/linge demo --if-empty
+	$(BIN)/linge insights catch-up
 	$(BIN)/linge demo --logins
 	@echo "Linge 岭格: http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
 	$(BIN)/linge serve

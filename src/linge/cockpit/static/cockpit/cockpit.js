@@ -104,7 +104,7 @@
     ]);
     const solved = chart("solved-chart");
     if (solved) {
-      solved.setOption({
+      solved.setOption({ animation: false,
         series: [{ type: "pie", radius: ["40%", "70%"], data: ["grid", "village", "town", "department"]
           .map((k) => ({ name: T[k], value: data.solved_at[k] })) }],
       });
@@ -146,13 +146,13 @@
         .children.push({ name: c.category, value: c.received });
     }
     const treemap = chart("treemap");
-    if (treemap) treemap.setOption({ series: [{ type: "treemap", data: Object.values(parents) }] });
+    if (treemap) treemap.setOption({ animation: false, series: [{ type: "treemap", data: Object.values(parents) }] });
     document.getElementById("treemap").dataset.total =
       String(data.categories.reduce((s, c) => s + c.received, 0));
     const trend = chart("trend");
     if (trend) {
       trend.setOption({
-        tooltip: { trigger: "axis" }, legend: { data: [T.received, T.closed] },
+        animation: false, tooltip: { trigger: "axis" }, legend: { data: [T.received, T.closed] },
         xAxis: { type: "category", data: data.trend.map((t) => t.start) }, yAxis: { type: "value" },
         series: [{ name: T.received, type: "line", data: data.trend.map((t) => t.received) },
                  { name: T.closed, type: "line", data: data.trend.map((t) => t.closed) }],
@@ -168,7 +168,7 @@
       data.keywords.map((k) => k.word).join("　") || T.none;
     const sources = chart("sources");
     if (sources) {
-      sources.setOption({ xAxis: { type: "category", data: data.sources.map((s) => s.label) },
+      sources.setOption({ animation: false, xAxis: { type: "category", data: data.sources.map((s) => s.label) },
         yAxis: { type: "value" }, series: [{ type: "bar", data: data.sources.map((s) => s.cases) }] });
     }
     rows("sources-table", data.sources, [{ value: "label" }, { value: "cases" }]);
