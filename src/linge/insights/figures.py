@@ -193,15 +193,16 @@ def figures_for_worker(user_id: int, since: date, until: date) -> dict:
 
 
 def summed_by_key(scope: str, since: date, until: date, keys: Iterable[int] | None = None,
-                  by_category: bool = False) -> dict:
+                  by_category: bool = False, measures: list[str] | None = None) -> dict:
     """{key (or (key, category)): measures} summed in the database; no histograms."""
     rows = Rollup.objects.filter(period_filter(since, until), scope=scope)
     if keys is not None:
         rows = rows.filter(key__in=list(keys))
     group = ["key", "category_id"] if by_category else ["key"]
+    names = measures or MEASURES
     result = {}
-    for row in rows.values(*group).annotate(**{f"s_{n}": Sum(n) for n in MEASURES}):
-        measures = {n: row[f"s_{n}"] or 0 for n in MEASURES}
+    for row in rows.values(*group).annotate(**{f"s_{n}": Sum(n) for n in names}):
+        measures = {n: row[f"s_{n}"] or 0 for n in names}
         result[(row["key"], row["category_id"]) if by_category else row["key"]] = measures
     return result
 

@@ -23,7 +23,6 @@ from django.conf import settings
 from linge.areas.models import Area, Level
 from linge.insights.figures import summed_by_key
 from linge.insights.models import Scope
-from linge.people.models import User
 
 # rate → (successes, trials) among the summed measures.
 RATES: dict[str, tuple[str, str]] = {
@@ -67,37 +66,50 @@ def _units(level: str, within: Area | None) -> list[Unit]:
         areas = Area.objects.filter(level=area_level)
         if within is not None:
             areas = areas.filter(code__startswith=within.code)
-        grids = Area.objects.filter(level=Level.GRID).values_list("code", "households")
+        rows = list(areas.order_by("code").values_list("pk", "code", "name", "households"))
         households: dict[str, int] = {}
-        cut = {Level.TOWN: 9, Level.VILLAGE: 12, Level.GRID: 15}[area_level]
-        for code, count in grids:
-            households[code[:cut]] = households.get(code[:cut], 0) + count
-        return [Unit(a.pk, a.code, a.name, households.get(a.code, 0) or a.households)
-                for a in areas.order_by("code")]
+        if area_level != Level.GRID:
+            # Areas above grids may carry no household count: sum their grids'.
+            cut = {Level.TOWN: 9, Level.VILLAGE: 12}[area_level]
+            grids = Area.objects.filter(level=Level.GRID)
+            if within is not None:
+                grids = grids.filter(code__startswith=within.code)
+            for code, count in grids.values_list("code", "households"):
+                households[code[:cut]] = households.get(code[:cut], 0) + count
+        return [Unit(pk, code, name, households.get(code, 0) or own)
+                for pk, code, name, own in rows]
     from linge.insights.reach import workers_under
 
     city = within or Area.objects.filter(level=Level.CITY).first()
     members = workers_under(city) if city else {}
-    names = dict(User.objects.filter(pk__in=members).values_list("pk", "display_name"))
-    grid_households = dict(Area.objects.filter(code__in=set(members.values()))
-                           .values_list("code", "households"))
-    return [Unit(pk, code, names.get(pk, "") or str(pk), grid_households.get(code, 0))
-            for pk, code in sorted(members.items())]
+    grid_households = dict(Area.objects.filter(level=Level.GRID, code__startswith=city.code)
+                           .values_list("code", "households")) if city else {}
+    return [Unit(pk, code, name, grid_households.get(code, 0))
+            for pk, (code, name) in sorted(members.items())]
+
+
+INPUTS = ["received", "closed", "closed_on_time", "closed_in_grid", "staff_reported", "rated",
+          "satisfied", "basic_satisfied"]
 
 
 def rankings(level: str, since: date, until: date, within: Area | None = None) -> dict:
     _level, scope = LEVELS[level]
     units = _units(level, within)
-    sums = summed_by_key(scope, since, until, keys=[u.key for u in units])
+    # The whole city: no list of keys (an IN of a thousand grids costs more than the rows
+    # it leaves out); the units listed pick theirs.
+    whole = within is None or within.level == Level.CITY
+    sums = summed_by_key(scope, since, until, keys=None if whole else [u.key for u in units],
+                         measures=INPUTS)
     w = weights()
     prior = settings.LINGE_RANK_PRIOR
     minimum = settings.LINGE_RANK_MIN_CASES
+    if level == "worker":
+        # Thousands of grid workers: the board lists those with cases in the period.
+        units = [unit for unit in units if unit.key in sums]
     inputs = {}
     for unit in units:
         m = sums.get(unit.key) or {}
-        row = {name: m.get(name, 0) for name in (
-            "received", "closed", "closed_on_time", "closed_in_grid", "staff_reported",
-            "rated", "satisfied", "basic_satisfied")}
+        row = {name: m.get(name, 0) for name in INPUTS}
         row["satisfied_or_basic"] = row["satisfied"] + row["basic_satisfied"]
         inputs[unit.key] = row
     # The pooled mean of each rate over the units of this level (what a unit of no

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from linge.areas.models import Area, Level
 from linge.people.models import Membership, UnitKind
-from linge.people.scope import roles_of
+from linge.people.scope import GRID_HANDS, roles_of
 
 
 def reach_roots(user) -> list[Area] | None:
@@ -39,13 +39,12 @@ def home_area(user) -> Area | None:
     return roots[0] if roots else None
 
 
-def workers_under(area: Area) -> dict[int, str]:
-    """{user id: grid code} of grid team members in the area's grids."""
-    return dict(
-        Membership.objects.filter(unit__kind=UnitKind.GRID_TEAM,
-                                  unit__area__code__startswith=area.code)
-        .values_list("user_id", "unit__area__code")
-    )
+def workers_under(area: Area) -> dict[int, tuple[str, str]]:
+    """{user id: (grid code, name)} of the grid workers (网格长, 专职, 兼职) in the area."""
+    rows = (Membership.objects.filter(unit__kind=UnitKind.GRID_TEAM, duty__in=GRID_HANDS,
+                                      unit__area__code__startswith=area.code)
+            .values_list("user_id", "unit__area__code", "user__display_name", "user__username"))
+    return {pk: (code, name or username) for pk, code, name, username in rows}
 
 
 def can_read_worker(user, worker_id: int) -> bool:

@@ -17,11 +17,12 @@ PostgreSQL and the write lock on SQLite: two workers never fold at the same time
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -161,10 +162,14 @@ def _add(deltas: dict, fact: dict, sign: int, lookups: _Lookups) -> None:
 
 FACT_FIELDS = ["day", "grid_id", "village_id", "town_id", "category_id", "worker_id",
                "response_bucket", "resolution_bucket", *MEASURES]
+ROLLUP_KEY = ["scope", "key", "category_id", "grain", "start"]
+ROLLUP_VALUES = [*MEASURES, "response_hist", "resolution_hist"]
 
 
-def _fold_cases(case_ids: list[int], lookups: _Lookups) -> None:
-    """Compute the cases' contributions again and apply the differences."""
+def _fold_cases(case_ids: list[int], lookups: _Lookups, *, fresh: bool = False) -> None:
+    """Compute the cases' contributions again and apply the differences.
+
+    `fresh`: the cases have no CaseFact yet (a rebuild), so none is read back."""
     if not case_ids:
         return
     cases = {row["pk"]: row for row in Case.objects.filter(pk__in=case_ids).values(*CASE_FIELDS)}
@@ -172,26 +177,58 @@ def _fold_cases(case_ids: list[int], lookups: _Lookups) -> None:
     for row in CaseEvent.objects.filter(case_id__in=case_ids).order_by("seq").values(
             *EVENT_FIELDS):
         events[row["case_id"]].append(row)
-    old = {f.case_id: f for f in CaseFact.objects.filter(case_id__in=case_ids)}
+    old: dict[int, dict] = {}
+    if not fresh:
+        for row in CaseFact.objects.filter(case_id__in=case_ids).values("case_id", *FACT_FIELDS):
+            old[row.pop("case_id")] = row
     deltas: dict = {}
     to_create, to_update = [], []
     for case_id, case in cases.items():
         new = contribution(case, events[case_id], lookups)
-        previous = old.get(case_id)
-        if previous is not None:
-            before = {name: getattr(previous, name) for name in FACT_FIELDS}
+        before = old.get(case_id)
+        if before is not None:
             if before == new:
                 continue
             _add(deltas, before, -1, lookups)
-            for name in FACT_FIELDS:
-                setattr(previous, name, new[name])
-            to_update.append(previous)
+            to_update.append([new[name] for name in FACT_FIELDS] + [case_id])
         else:
-            to_create.append(CaseFact(case_id=case_id, **new))
+            to_create.append([case_id] + [new[name] for name in FACT_FIELDS])
         _add(deltas, new, +1, lookups)
-    CaseFact.objects.bulk_create(to_create, batch_size=1000)
-    CaseFact.objects.bulk_update(to_update, FACT_FIELDS, batch_size=1000)
+    _insert(CaseFact, ["case_id", *FACT_FIELDS], to_create)
+    _update(CaseFact, FACT_FIELDS, "case_id", to_update)
     _apply(deltas)
+
+
+# Plain executemany: the ORM's bulk_create and bulk_update spend most of a rebuild
+# preparing each value of each row (measured: 75% of the time on 3,000 cases).
+
+def _insert(model, columns: list[str], rows: list[list]) -> None:
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    sql = (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(c) for c in columns)}) "
+           f"VALUES ({', '.join(['%s'] * len(columns))})")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _update(model, columns: list[str], where: str, rows: list[list]) -> None:
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    sql = (f"UPDATE {q(model._meta.db_table)} SET {', '.join(f'{q(c)} = %s' for c in columns)} "
+           f"WHERE {q(where)} = %s")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _json(value: dict):
+    # What JSONField would send, without its per-value machinery.
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return Jsonb(value)
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _apply(deltas: dict) -> None:
@@ -200,28 +237,34 @@ def _apply(deltas: dict) -> None:
         by_scope[(key[0], key[3])].append(key)
     existing: dict = {}
     for (scope, grain), keys in by_scope.items():
-        ids = {k[1] for k in keys}
-        starts = {k[4] for k in keys}
-        for chunk in _chunks(sorted(ids), 500):
-            for row in Rollup.objects.filter(scope=scope, grain=grain, key__in=chunk,
-                                             start__in=starts):
-                existing[(row.scope, row.key, row.category_id, row.grain, row.start)] = row
+        ids = sorted({k[1] for k in keys})
+        starts = sorted({k[4] for k in keys})
+        for chunk in _chunks(ids, 500):
+            rows = Rollup.objects.filter(scope=scope, grain=grain, key__in=chunk,
+                                         start__in=starts).values("id", *ROLLUP_KEY,
+                                                                  *ROLLUP_VALUES)
+            for row in rows:
+                existing[tuple(row[k] for k in ROLLUP_KEY)] = row
     to_create, to_update = [], []
     for key, delta in deltas.items():
         row = existing.get(key)
         if row is None:
-            row = Rollup(scope=key[0], key=key[1], category_id=key[2], grain=key[3],
-                         start=key[4], response_hist={}, resolution_hist={})
-            to_create.append(row)
+            values = dict.fromkeys(MEASURES, 0)
+            response, resolution = {}, {}
         else:
-            to_update.append(row)
-        for name, value in delta.measures.items():
-            setattr(row, name, getattr(row, name) + value)
-        row.response_hist = _merged(row.response_hist, delta.response)
-        row.resolution_hist = _merged(row.resolution_hist, delta.resolution)
-    Rollup.objects.bulk_create(to_create, batch_size=1000)
-    Rollup.objects.bulk_update(to_update, [*MEASURES, "response_hist", "resolution_hist"],
-                               batch_size=1000)
+            values = {name: row[name] for name in MEASURES}
+            response, resolution = row["response_hist"], row["resolution_hist"]
+        for name, change in delta.measures.items():
+            values[name] += change
+        response = _merged(response, delta.response)
+        resolution = _merged(resolution, delta.resolution)
+        tail = [values[name] for name in MEASURES] + [_json(response), _json(resolution)]
+        if row is None:
+            to_create.append(list(key) + tail)
+        else:
+            to_update.append(tail + [row["id"]])
+    _insert(Rollup, [*ROLLUP_KEY, *ROLLUP_VALUES], to_create)
+    _update(Rollup, ROLLUP_VALUES, "id", to_update)
 
 
 def _merged(hist: dict, delta: dict[int, int]) -> dict:
@@ -274,7 +317,7 @@ def catch_up_all(limit: int = 5000) -> int:
             return total
 
 
-def rebuild(batch: int = 2000, between_batches: Callable[[], None] | None = None) -> int:
+def rebuild(batch: int = 5000, between_batches: Callable[[], None] | None = None) -> int:
     """Recreate the rollups from the cases and their events; returns the cases folded.
 
     Runs in one transaction holding the mark: readers see the old rollups until it
@@ -291,7 +334,7 @@ def rebuild(batch: int = 2000, between_batches: Callable[[], None] | None = None
         # the next catch-up, which is harmless.
         ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
         for chunk in _chunks(ids, batch):
-            _fold_cases(chunk, lookups)
+            _fold_cases(chunk, lookups, fresh=True)
             if between_batches is not None:
                 between_batches()
         mark.seq = top
