@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.http import Http404
+from django.utils import timezone
 from ninja import Router
 from ninja.errors import HttpError
 
@@ -32,7 +33,7 @@ def fresh() -> str:
     if head > mark:
         rollups.catch_up(limit=CATCH_UP_LIMIT)
     at = rollups.as_of().at
-    return at.isoformat() if at else None
+    return timezone.localtime(at).isoformat() if at else None
 
 
 def period(since: date | None, until: date | None) -> tuple[date, date]:
@@ -137,7 +138,8 @@ def get_public_rankings(request, level: str = "town", since: date | None = None,
     city = Area.objects.filter(level=Level.CITY).order_by("code").first()
     result = rankings.rankings(level, since, until, within=city)
     at = RollupMark.objects.filter(pk=1).values_list("at", flat=True).first()
-    return {**result, **_envelope(city, since, until, at.isoformat() if at else None)}
+    return {**result, **_envelope(city, since, until,
+                                  timezone.localtime(at).isoformat() if at else None)}
 
 
 def last_days(days: int) -> tuple[date, date]:
