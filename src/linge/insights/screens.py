@@ -48,6 +48,20 @@ def area_brief(area: Area) -> dict:
             "households": figures.households_of(area)}
 
 
+def visit_coverage(area: Area, since: date, until: date) -> dict:
+    """走访覆盖率: households of the area's register visited in the period / households
+    on the register (the visits app's definition, over a whole area and any period)."""
+    from linge.visits.models import Household, Visit
+
+    grids = Area.objects.filter(level=Level.GRID, code__startswith=area.code).values("pk")
+    registered = Household.objects.filter(grid_id__in=grids).count()
+    visited = (Visit.objects.filter(grid_id__in=grids, at__gte=_start(since),
+                                    at__lt=_start(until + timedelta(days=1)))
+               .values("household_id").distinct().count())
+    return {"households": registered, "visited": visited,
+            "rate": visited / registered if registered else None}
+
+
 # 问题处置数据舱.
 
 def disposal(area: Area, since: date, until: date) -> dict:
@@ -77,6 +91,7 @@ def disposal(area: Area, since: date, until: date) -> dict:
         "solved_at": {level: t[f"solved_{level}"]
                       for level in ("grid", "village", "town", "department")},
         "overdue": overdue_list(area),
+        "visits": visit_coverage(area, since, until),
     }
 
 
@@ -254,9 +269,11 @@ def analysis(area: Area, since: date, until: date, grain: str = "day") -> dict:
 # 三级 record: the area and its children side by side with the same figures.
 
 def record(area: Area, since: date, until: date) -> dict:
-    rows = [{**area_brief(area), "figures": figures.figures_for_area(area, since, until)}]
-    for kid in children(area):
-        rows.append({**area_brief(kid), "figures": figures.figures_for_area(kid, since, until)})
+    rows = []
+    for place in [area, *children(area)]:
+        rows.append({**area_brief(place),
+                     "figures": figures.figures_for_area(place, since, until),
+                     "visits": visit_coverage(place, since, until)})
     return {"area": area_brief(area), "rows": rows}
 
 

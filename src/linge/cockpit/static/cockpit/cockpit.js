@@ -224,6 +224,7 @@
       { value: (r) => r.figures.proactive_rate, format: "pct" },
       { value: (r) => r.figures.per_1000_households },
       { value: (r) => r.figures.resolution_median_s, format: "dur" },
+      { value: (r) => r.visits.rate, format: "pct" },
     ]);
     exportLinks();
   }
