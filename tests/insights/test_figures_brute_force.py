@@ -27,6 +27,8 @@ PERIODS = [
     (date(2026, 9, 28), date(2026, 10, 3)),  # across a month's end, in the holiday
     (date(2026, 10, 5), date(2026, 10, 5)),  # one day
     (date(2026, 9, 30), date(2026, 11, 1)),  # a whole month and a day either side
+    (date(2026, 1, 1), date(2026, 12, 31)),  # a whole year (year rows)
+    (date(2025, 12, 31), date(2027, 1, 1)),  # a year and a day either side
 ]
 
 

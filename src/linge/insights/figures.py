@@ -14,7 +14,7 @@ when one of them is not documented.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -86,8 +86,9 @@ def ratio(numerator: int, denominator: int) -> float | None:
     return None if not denominator else numerator / denominator
 
 
-# Periods are read as whole months from the month rows and the days at either end
-# from the day rows: a year is at most 12 month rows and 60 day rows per key.
+# Periods are read as whole years from the year rows, whole months from the month rows
+# and the days at either end from the day rows: any period up to three years is at most
+# 3 + 22 + 60 rows per key, whatever the number of cases.
 
 def month_start(day: date) -> date:
     return day.replace(day=1)
@@ -97,31 +98,60 @@ def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def split_period(since: date, until: date) -> tuple[list[date], list[tuple[date, date]]]:
-    """([first days of whole months inside], [(first, last) day ranges left over])."""
+def _whole(since: date, until: date, first: Callable[[date], date],
+           after: Callable[[date], date]) -> tuple[list[date], date, date]:
+    """The whole units [first, after) inside since..until, and the span they cover."""
+    start = since if first(since) == since else after(first(since))
+    units = []
+    cursor = start
+    while after(cursor) - timedelta(days=1) <= until:
+        units.append(cursor)
+        cursor = after(cursor)
+    return units, start, cursor
+
+
+def _year(day: date) -> date:
+    return day.replace(month=1, day=1)
+
+
+def _next_year(day: date) -> date:
+    return date(day.year + 1, 1, 1)
+
+
+def split_period(since: date, until: date) -> tuple[list[date], list[date],
+                                                      list[tuple[date, date]]]:
+    """([1 January of whole years], [1st of whole months], [(first, last) days left])."""
+    if since > until:
+        return [], [], []
+    years, start, end = _whole(since, until, _year, _next_year)
+    if not years:
+        edges = [(since, until)]
+    else:
+        edges = [(since, start - timedelta(days=1)), (end, until)]
     months: list[date] = []
     days: list[tuple[date, date]] = []
-    if since > until:
-        return months, days
-    first_whole = since if since.day == 1 else next_month(since)
-    cursor = first_whole
-    while next_month(cursor) - timedelta(days=1) <= until:
-        months.append(cursor)
-        cursor = next_month(cursor)
-    if not months:
-        return [], [(since, until)]
-    if since < months[0]:
-        days.append((since, months[0] - timedelta(days=1)))
-    if cursor <= until:
-        days.append((cursor, until))
-    return months, days
+    for first, last in edges:
+        if first > last:
+            continue
+        whole, m_start, m_end = _whole(first, last, month_start, next_month)
+        if not whole:
+            days.append((first, last))
+            continue
+        months += whole
+        if first < m_start:
+            days.append((first, m_start - timedelta(days=1)))
+        if m_end <= last:
+            days.append((m_end, last))
+    return years, months, days
 
 
 def period_filter(since: date, until: date):
     from django.db.models import Q
 
-    months, days = split_period(since, until)
+    years, months, days = split_period(since, until)
     q = Q(pk__in=[])
+    if years:
+        q |= Q(grain=Grain.YEAR, start__in=years)
     if months:
         q |= Q(grain=Grain.MONTH, start__in=months)
     for first, last in days:
@@ -207,9 +237,47 @@ def summed_by_key(scope: str, since: date, until: date, keys: Iterable[int] | No
     return result
 
 
+def summed_tuples(scope: str, since: date, until: date, measures: list[str],
+                  keys: Iterable[int] | None = None) -> dict[int, tuple]:
+    """{key: (sum of each measure, in order)} over category 0, read with one plain query:
+    the rankings read thousands of keys, and the ORM's per-row work was half their time."""
+    from django.db import connection
+
+    years, months, days = split_period(since, until)
+    q = connection.ops.quote_name
+    where, params = [], []
+    if years:
+        where.append(f"({q('grain')} = 'y' AND {q('start')} IN ({', '.join(['%s'] * len(years))}))")
+        params += years
+    if months:
+        where.append(f"({q('grain')} = 'm' AND {q('start')} IN "
+                     f"({', '.join(['%s'] * len(months))}))")
+        params += months
+    for first, last in days:
+        where.append(f"({q('grain')} = 'd' AND {q('start')} >= %s AND {q('start')} <= %s)")
+        params += [first, last]
+    if not where:
+        return {}
+    sql = (f"SELECT {q('key')}, {', '.join(f'SUM({q(m)})' for m in measures)} "
+           f"FROM {q(Rollup._meta.db_table)} WHERE {q('scope')} = %s AND "
+           f"{q('category_id')} = 0 AND ({' OR '.join(where)})")
+    params = [scope, *params]
+    if keys is not None:
+        keys = list(keys)
+        if not keys:
+            return {}
+        sql += f" AND {q('key')} IN ({', '.join(['%s'] * len(keys))})"
+        params += keys
+    sql += f" GROUP BY {q('key')}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datefield_value(p) if isinstance(p, date)
+                             else p for p in params])
+        return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in cursor.fetchall()}
+
+
 def live_open(scope: str, keys: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
-    """{key: (open, overdue_open)} now: the month rows over all cohorts."""
-    rows = Rollup.objects.filter(scope=scope, grain=Grain.MONTH, category_id=0)
+    """{key: (open, overdue_open)} now: the year rows over all cohorts."""
+    rows = Rollup.objects.filter(scope=scope, grain=Grain.YEAR, category_id=0)
     if keys is not None:
         rows = rows.filter(key__in=list(keys))
     return {

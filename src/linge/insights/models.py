@@ -115,6 +115,7 @@ class Scope(models.TextChoices):
 class Grain(models.TextChoices):
     DAY = "d", "day"
     MONTH = "m", "month"
+    YEAR = "y", "year"
 
 
 class Rollup(models.Model):

@@ -21,7 +21,7 @@ from datetime import date
 from django.conf import settings
 
 from linge.areas.models import Area, Level
-from linge.insights.figures import summed_by_key
+from linge.insights.figures import summed_tuples
 from linge.insights.models import Scope
 
 # rate → (successes, trials) among the summed measures.
@@ -98,49 +98,51 @@ def rankings(level: str, since: date, until: date, within: Area | None = None) -
     # The whole city: no list of keys (an IN of a thousand grids costs more than the rows
     # it leaves out); the units listed pick theirs.
     whole = within is None or within.level == Level.CITY
-    sums = summed_by_key(scope, since, until, keys=None if whole else [u.key for u in units],
-                         measures=INPUTS)
-    w = weights()
-    prior = settings.LINGE_RANK_PRIOR
-    minimum = settings.LINGE_RANK_MIN_CASES
+    sums = summed_tuples(scope, since, until, INPUTS,
+                         keys=None if whole else [u.key for u in units])
     if level == "worker":
         # Thousands of grid workers: the board lists those with cases in the period.
         units = [unit for unit in units if unit.key in sums]
-    inputs = {}
+    w = weights()
+    names = list(RATES)
+    weight = [w.get(name, 0) for name in names]
+    total_weight = sum(weight) or 1
+    prior = settings.LINGE_RANK_PRIOR
+    minimum = settings.LINGE_RANK_MIN_CASES
+    zero = (0,) * len(INPUTS)
+    # inputs: received, closed, closed_on_time, closed_in_grid, staff_reported, rated,
+    # satisfied, basic_satisfied → the four (x, n) pairs of RATES, in order.
+    pairs = {}
     for unit in units:
-        m = sums.get(unit.key) or {}
-        row = {name: m.get(name, 0) for name in INPUTS}
-        row["satisfied_or_basic"] = row["satisfied"] + row["basic_satisfied"]
-        inputs[unit.key] = row
+        rec, clo, ont, ing, stf, rat, sat, bas = sums.get(unit.key, zero)
+        pairs[unit.key] = ((ont, rec), (sat + bas, rat), (ing, clo), (stf, rec))
     # The pooled mean of each rate over the units of this level (what a unit of no
     # evidence is assumed to be).
-    means = {}
-    for name, (x, n) in RATES.items():
-        trials = sum(r[n] for r in inputs.values())
-        means[name] = sum(r[x] for r in inputs.values()) / trials if trials else 0.0
+    means = []
+    for i in range(len(names)):
+        trials = sum(p[i][1] for p in pairs.values())
+        means.append(sum(p[i][0] for p in pairs.values()) / trials if trials else 0.0)
     rows = []
     for unit in units:
-        r = inputs[unit.key]
-        shrunk = {
-            name: (r[x] + prior * means[name]) / (r[n] + prior) if (r[n] + prior) else 0.0
-            for name, (x, n) in RATES.items()
-        }
-        total_weight = sum(w.get(name, 0) for name in RATES) or 1
-        score = 100 * sum(w.get(name, 0) * shrunk[name] for name in RATES) / total_weight
-        rows.append({
-            "key": unit.key, "code": unit.code, "name": unit.name,
-            "households": unit.households, **r,
-            "per_1000_households": (round(r["received"] * 1000 / unit.households, 2)
-                                    if unit.households else None),
-            "rates": {name: round(value, 6) for name, value in shrunk.items()},
-            "score": round(score, 2),
-            "ranked": r["received"] >= minimum,
-        })
+        values = sums.get(unit.key, zero)
+        shrunk = [(x + prior * mean) / (n + prior) if (n + prior) else 0.0
+                  for (x, n), mean in zip(pairs[unit.key], means, strict=True)]
+        score = 100 * sum(wi * ri for wi, ri in zip(weight, shrunk, strict=True)) / total_weight
+        row = dict(zip(INPUTS, values, strict=True))
+        row["satisfied_or_basic"] = row["satisfied"] + row["basic_satisfied"]
+        row.update(
+            key=unit.key, code=unit.code, name=unit.name, households=unit.households,
+            per_1000_households=(round(row["received"] * 1000 / unit.households, 2)
+                                 if unit.households else None),
+            rates=dict(zip(names, (round(v, 6) for v in shrunk), strict=True)),
+            score=round(score, 2), ranked=row["received"] >= minimum,
+        )
+        rows.append(row)
     ranked = sorted((row for row in rows if row["ranked"]), key=lambda row: -row["score"])
     for position, row in enumerate(ranked, start=1):
         row["rank"] = position
     unranked = sorted((row for row in rows if not row["ranked"]), key=lambda row: row["code"])
     for row in unranked:
         row["rank"] = None
-    return {"level": level, "means": {k: round(v, 6) for k, v in means.items()},
+    return {"level": level, "means": dict(zip(names, (round(m, 6) for m in means), strict=True)),
             "formula": formula(), "rows": ranked + unranked}

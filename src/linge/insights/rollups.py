@@ -4,8 +4,8 @@ Figures are by cohort (the day a case was received), and a case's later events c
 its cohort's counts. So each case has one CaseFact row, its current contribution; when
 new events arrive for a case, its contribution is computed again from the case and
 all its events, and the difference (new − old) is added to every rollup row the case
-counts in: city, town, village, grid, worker and town × category, each by day and by
-month. A case's contribution is a function of its whole history, so folding it twice
+counts in: city, town, village, grid, worker and town × category, each by day, month
+and year. A case's contribution is a function of its whole history, so folding it twice
 changes nothing, and a pass that read a case in the middle of a later move is put
 right by the pass that folds that move.
 
@@ -136,9 +136,11 @@ def _keys(fact: dict, lookups: _Lookups) -> Iterable[tuple[str, int, int, str, d
               (Scope.TOWN_CATEGORY, fact["town_id"], fact["category_id"])]
     if fact["worker_id"]:
         owners.append((Scope.WORKER, fact["worker_id"], 0))
+    year = day.replace(month=1, day=1)
     for scope, key, category in owners:
         yield scope, key, category, Grain.DAY, day
         yield scope, key, category, Grain.MONTH, month
+        yield scope, key, category, Grain.YEAR, year
 
 
 class _Delta:
