@@ -7,7 +7,7 @@ what a busy moment adds.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.http import Http404
 from django.utils import timezone
@@ -141,7 +141,3 @@ def get_public_rankings(request, level: str = "town", since: date | None = None,
     return {**result, **_envelope(city, since, until,
                                   timezone.localtime(at).isoformat() if at else None)}
 
-
-def last_days(days: int) -> tuple[date, date]:
-    until = screens.today()
-    return until - timedelta(days=days - 1), until

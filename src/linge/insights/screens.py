@@ -17,7 +17,7 @@ from linge.areas.models import Area, Level
 from linge.cases.models import Case, Category, Source, State
 from linge.insights import figures
 from linge.insights.figures import SCOPE_OF_LEVEL, summed_by_key
-from linge.insights.models import MEASURES, Grain, Rollup, Scope
+from linge.insights.models import Grain, Rollup, Scope
 
 OPEN = [State.SUBMITTED, State.ACCEPTED, State.ESCALATED, State.DISPATCHED, State.VERIFYING,
         State.SUSPENDED, State.RESOLVED]
@@ -276,7 +276,3 @@ def record(area: Area, since: date, until: date) -> dict:
                      "visits": visit_coverage(place, since, until)})
     return {"area": area_brief(area), "rows": rows}
 
-
-def measures_of(area: Area, since: date, until: date) -> dict:
-    return {name: value for name, value in figures.totals(
-        SCOPE_OF_LEVEL[area.level], area.pk, since, until).measures.items() if name in MEASURES}
