@@ -122,12 +122,9 @@ def test_every_screen_shows_the_api_numbers(live_server, browser, recent: City,
     load(page, f"{base}/cockpit/board/?layout={layout}")
     for level in ("town", "village", "grid", "worker"):
         page.click(f"#levels a[data-level={level}]")
-        page.wait_for_function(
-            f"document.querySelector('#levels a.on').dataset.level === '{level}'")
-        page.wait_for_selector("body.loaded")
+        page.wait_for_selector(f"#board[data-level={level}]")
         board = api(page, f"/api/v1/insights/rankings?level={level}")
-        page.wait_for_function(f"document.querySelectorAll('#board tbody tr').length === "
-                               f"{len(board['rows'])}")
+        assert page.locator("#board tbody tr").count() == len(board["rows"])
         scores = page.eval_on_selector_all("#board tbody tr td:last-child",
                                            "els => els.map(e => e.dataset.value)")
         assert [float(s) for s in scores] == [r["score"] for r in board["rows"]], level

@@ -192,6 +192,7 @@
       { value: (r) => r.rates.in_grid, format: "pct" }, { value: (r) => r.rates.proactive, format: "pct" },
       { value: "score" },
     ]);
+    document.getElementById("board").dataset.level = level;  // what the rows show now
     exportLinks({ level });
   }
   document.querySelectorAll("#levels a[data-level]").forEach((a) => {
@@ -199,7 +200,7 @@
       event.preventDefault();
       level = a.dataset.level;
       document.querySelectorAll("#levels a[data-level]").forEach((b) => b.classList.toggle("on", b === a));
-      board();
+      refresh();
     });
   });
 
