@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/linge
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-postgres lint bench mutate screenshots clean
+VENDOR := src/linge/cockpit/static/cockpit/vendor
+
+.PHONY: setup run test test-sqlite test-postgres lint bench bench-figures mutate screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +17,27 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.installed
+# ECharts and Leaflet for the leaders' screens: pinned in package-lock.json, installed
+# with npm ci and copied into a gitignored static folder (never committed, never
+# fetched by the browser from elsewhere).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+$(VENDOR)/.copied: node_modules/.installed
+	mkdir -p $(VENDOR)/images
+	cp node_modules/echarts/dist/echarts.min.js node_modules/leaflet/dist/leaflet.js \
+		node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	touch $@
+
+setup: $(VENV)/.installed $(VENDOR)/.copied
 
 run: setup
 	$(BIN)/linge migrate --no-input
 	$(BIN)/linge collectstatic --no-input --verbosity 0
 	$(BIN)/linge demo --if-empty
+	$(BIN)/linge insights catch-up
 	$(BIN)/linge demo --logins
 	@bind=$${LINGE_BIND:-127.0.0.1:8000}; echo "Linge 岭格: http://$$bind/  (admin: http://$$bind/admin/)"
 	$(BIN)/linge serve
@@ -49,6 +66,9 @@ bench: setup
 	$(BIN)/python bench/bench_locate.py
 	$(BIN)/python bench/bench_demo.py
 
+bench-figures: setup
+	$(BIN)/python bench/bench_figures.py
+
 # Mutation testing of the case core: the files are listed under [tool.mutmut] in
 # pyproject.toml. mutmut works in ./mutants/ (ignored by git); the tests' database and
 # files go under var/mutate/.
@@ -66,4 +86,4 @@ screenshots: setup
 	cp var/test/screenshots/*.png docs/screenshots/
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules $(VENDOR)

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "linge.visits",
     "linge.resident",
     "linge.workbench",
+    "linge.cockpit",
+    "linge.api",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +192,23 @@ if LINGE_SMS_BACKEND == "http" and not LINGE_SMS_URL.startswith(("http://", "htt
 LINGE_PUBLIC_URL = env_str("LINGE_PUBLIC_URL", "http://127.0.0.1:8000")
 LINGE_PHOTO_MAX_BYTES = env_int("LINGE_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 LINGE_PHOTO_MAX_PIXELS = env_int("LINGE_PHOTO_MAX_PIXELS", 40_000_000, minimum=1)
+
+# Leaders' screens (insights, cockpit): the ranking's weights and fairness, the map.
+LINGE_RANK_MIN_CASES = env_int("LINGE_RANK_MIN_CASES", 10, minimum=1)
+LINGE_RANK_PRIOR = env_int("LINGE_RANK_PRIOR", 20, minimum=0)
+LINGE_RANK_WEIGHTS: dict[str, float] = {}
+for _part in env_list("LINGE_RANK_WEIGHTS", ["on_time=0.4", "satisfaction=0.3", "in_grid=0.2",
+                                              "proactive=0.1"]):
+    _name, _, _value = _part.partition("=")
+    try:
+        LINGE_RANK_WEIGHTS[_name.strip()] = float(_value)
+    except ValueError:
+        raise ImproperlyConfigured(f"LINGE_RANK_WEIGHTS: {_part!r} is not name=number") from None
+if not set(LINGE_RANK_WEIGHTS) <= {"on_time", "satisfaction", "in_grid", "proactive"} or not (
+        sum(LINGE_RANK_WEIGHTS.values()) > 0 and min(LINGE_RANK_WEIGHTS.values()) >= 0):
+    raise ImproperlyConfigured(
+        "LINGE_RANK_WEIGHTS takes on_time, satisfaction, in_grid, proactive = weights ≥ 0")
+LINGE_MAP_TILES = env_str("LINGE_MAP_TILES", "")
 
 LOGGING = {
     "version": 1,

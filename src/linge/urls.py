@@ -28,4 +28,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("linge.resident.urls")),
     path("work/", include("linge.workbench.urls")),
+    path("cockpit/", include("linge.cockpit.urls")),
+    path("api/v1/", include("linge.api.urls")),
 ]

@@ -3,6 +3,8 @@ with one browser context (one login) per person. Screenshots feed the user guide
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -26,7 +28,8 @@ def staff_page(browser, live_server, username: str, shot: str | None = None):
     if shot:
         screenshot(page, shot)
     page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/work/")
+    # Leaders land on their screens (/cockpit/), everyone else on the inbox.
+    page.wait_for_url(re.compile(re.escape(live_server.url) + "/(work|cockpit)/$"))
     return context, page
 
 

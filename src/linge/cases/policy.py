@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from linge.areas.models import Area, Level
 from linge.cases.models import Case, Source, State, Supporter
-from linge.people.models import User
+from linge.people.models import Membership, UnitKind, User
 from linge.people.roles import (
     GRID_ESCALATORS,
     GRID_HANDS,
@@ -275,6 +275,48 @@ def may_oversee(user: User, area: Area) -> bool:
     return bool(chain & reach)
 
 
+# Figures: a city leader (and an admin) reads the whole city; everyone else reads the
+# areas they stand in — a town leader or dispatcher their town, village staff their
+# village, a grid worker their grid — and everything under them.
+
+def figure_roots(user) -> list[Area] | None:
+    """The top areas the user reads; None means the whole city."""
+    if not user.is_authenticated or user.is_resident:
+        return []
+    roles = roles_of(user)
+    if roles.admin or roles.city_leader:
+        return None
+    ids = set(roles.leader_areas) | roles.towns | roles.villages | set(roles.grids)
+    return list(Area.objects.filter(pk__in=ids).order_by("code"))
+
+
+def may_read_area(user, area: Area) -> bool:
+    roots = figure_roots(user)
+    if roots is None:
+        return True
+    return any(area.code.startswith(root.code) for root in roots)
+
+
+def home_area(user) -> Area | None:
+    """The area a leader's screens open on: the city, or their first area."""
+    roots = figure_roots(user)
+    if roots is None:
+        return Area.objects.filter(level=Level.CITY).order_by("code").first()
+    return roots[0] if roots else None
+
+
+def may_read_worker(user, worker_id: int) -> bool:
+    if user.pk == worker_id:
+        return True
+    roots = figure_roots(user)
+    grid_codes = Membership.objects.filter(
+        user_id=worker_id, unit__kind=UnitKind.GRID_TEAM).values_list("unit__area__code",
+                                                                      flat=True)
+    if roots is None:
+        return bool(grid_codes) or Membership.objects.filter(user_id=worker_id).exists()
+    return any(code.startswith(root.code) for code in grid_codes for root in roots)
+
+
 # Entry forms (巡查, 12345, 上级交办) and the grids each may file into.
 
 ENTRY_SOURCES = (Source.PATROL, Source.HOTLINE, Source.HIGHER)
@@ -344,6 +386,11 @@ def access_visit_grid(user: User, grid_id: int | None) -> Area:
 
 
 # The workbench as a whole.
+
+def lands_on_cockpit(user: User) -> bool:
+    """Leaders of the city, a town or a village start on the cockpit, not the inbox."""
+    return bool(roles_of(user).leader_areas)
+
 
 def bulk_moves(user: User) -> set[str]:
     """Moves offered for many cases at once: grids and villages accept, towns dispatch.

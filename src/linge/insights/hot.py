@@ -62,9 +62,9 @@ class Cluster:
 
 
 def keywords(texts: list[str], top: int = 5) -> list[str]:
-    import jieba.analyse
+    from linge.insights.words import top_words
 
-    return list(jieba.analyse.extract_tags("\n".join(texts), topK=top))
+    return [word for word, _weight in top_words(texts, top)]
 
 
 def clusters(cases: QuerySet[Case], *, radius_m: float = 300, window: timedelta = timedelta(

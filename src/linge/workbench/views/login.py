@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import reverse
 
+from linge.cases import policy
 from linge.workbench.forms import LockingAuthenticationForm
 
 
@@ -14,6 +15,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
+        # Leaders (领导 of a town, village or the city) land on their screens.
+        if policy.lands_on_cockpit(self.request.user):
+            return reverse("cockpit:home")
         return reverse("workbench:inbox")
 
 

@@ -1,0 +1,148 @@
+"""网格治理晾晒台: towns, villages, grids and grid workers ranked by one composite score.
+
+Fair by construction:
+- a unit with fewer than LINGE_RANK_MIN_CASES received cases in the period is listed
+  but not ranked (two lucky cases say nothing);
+- every rate is shrunk toward the mean of its level (a Bayesian average): with n cases
+  and x successes, the rate shown is (x + k·m) / (n + k), m the pooled rate of all
+  units at the level, k = LINGE_RANK_PRIOR — a small unit is pulled toward the mean,
+  a large one barely moves;
+- volumes are counted per 1,000 households, not in raw numbers.
+
+score = 100 × Σ wᵢ·r̃ᵢ / Σ wᵢ over the rates below, weights from LINGE_RANK_WEIGHTS.
+`formula()` returns exactly this, and the page prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+
+from linge.areas.models import Area, Level
+from linge.insights.figures import summed_tuples
+from linge.insights.models import Scope
+
+# rate → (successes, trials) among the summed measures.
+RATES: dict[str, tuple[str, str]] = {
+    "on_time": ("closed_on_time", "received"),
+    "satisfaction": ("satisfied_or_basic", "rated"),
+    "in_grid": ("closed_in_grid", "closed"),
+    "proactive": ("staff_reported", "received"),
+}
+LEVELS = {"town": (Level.TOWN, Scope.TOWN), "village": (Level.VILLAGE, Scope.VILLAGE),
+          "grid": (Level.GRID, Scope.GRID), "worker": (None, Scope.WORKER)}
+
+
+def weights() -> dict[str, float]:
+    return dict(settings.LINGE_RANK_WEIGHTS)
+
+
+def formula() -> dict:
+    w = weights()
+    total = sum(w.values())
+    terms = " + ".join(f"{w[name]:g}×{name}" for name in RATES if w.get(name))
+    return {
+        "weights": w,
+        "prior": settings.LINGE_RANK_PRIOR,
+        "min_cases": settings.LINGE_RANK_MIN_CASES,
+        "text": (f"score = 100 × ({terms}) / {total:g}; "
+                 f"rate = (x + {settings.LINGE_RANK_PRIOR}·m) / (n + {settings.LINGE_RANK_PRIOR})"),
+    }
+
+
+@dataclass
+class Unit:
+    key: int
+    code: str
+    name: str
+    households: int
+
+
+def _units(level: str, within: Area | None) -> list[Unit]:
+    area_level, _scope = LEVELS[level]
+    if area_level is not None:
+        areas = Area.objects.filter(level=area_level)
+        if within is not None:
+            areas = areas.filter(code__startswith=within.code)
+        rows = list(areas.order_by("code").values_list("pk", "code", "name", "households"))
+        households: dict[str, int] = {}
+        if area_level != Level.GRID:
+            # Areas above grids may carry no household count: sum their grids'.
+            cut = {Level.TOWN: 9, Level.VILLAGE: 12}[area_level]
+            grids = Area.objects.filter(level=Level.GRID)
+            if within is not None:
+                grids = grids.filter(code__startswith=within.code)
+            for code, count in grids.values_list("code", "households"):
+                households[code[:cut]] = households.get(code[:cut], 0) + count
+        return [Unit(pk, code, name, households.get(code, 0) or own)
+                for pk, code, name, own in rows]
+    from linge.insights.reach import workers_under
+
+    city = within or Area.objects.filter(level=Level.CITY).first()
+    members = workers_under(city) if city else {}
+    grid_households = dict(Area.objects.filter(level=Level.GRID, code__startswith=city.code)
+                           .values_list("code", "households")) if city else {}
+    return [Unit(pk, code, name, grid_households.get(code, 0))
+            for pk, (code, name) in sorted(members.items())]
+
+
+INPUTS = ["received", "closed", "closed_on_time", "closed_in_grid", "staff_reported", "rated",
+          "satisfied", "basic_satisfied"]
+
+
+def rankings(level: str, since: date, until: date, within: Area | None = None) -> dict:
+    _level, scope = LEVELS[level]
+    units = _units(level, within)
+    # The whole city: no list of keys (an IN of a thousand grids costs more than the rows
+    # it leaves out); the units listed pick theirs.
+    whole = within is None or within.level == Level.CITY
+    sums = summed_tuples(scope, since, until, INPUTS,
+                         keys=None if whole else [u.key for u in units])
+    if level == "worker":
+        # Thousands of grid workers: the board lists those with cases in the period.
+        units = [unit for unit in units if unit.key in sums]
+    w = weights()
+    names = list(RATES)
+    weight = [w.get(name, 0) for name in names]
+    total_weight = sum(weight) or 1
+    prior = settings.LINGE_RANK_PRIOR
+    minimum = settings.LINGE_RANK_MIN_CASES
+    zero = (0,) * len(INPUTS)
+    # inputs: received, closed, closed_on_time, closed_in_grid, staff_reported, rated,
+    # satisfied, basic_satisfied → the four (x, n) pairs of RATES, in order.
+    pairs = {}
+    for unit in units:
+        rec, clo, ont, ing, stf, rat, sat, bas = sums.get(unit.key, zero)
+        pairs[unit.key] = ((ont, rec), (sat + bas, rat), (ing, clo), (stf, rec))
+    # The pooled mean of each rate over the units of this level (what a unit of no
+    # evidence is assumed to be).
+    means = []
+    for i in range(len(names)):
+        trials = sum(p[i][1] for p in pairs.values())
+        means.append(sum(p[i][0] for p in pairs.values()) / trials if trials else 0.0)
+    rows = []
+    for unit in units:
+        values = sums.get(unit.key, zero)
+        shrunk = [(x + prior * mean) / (n + prior) if (n + prior) else 0.0
+                  for (x, n), mean in zip(pairs[unit.key], means, strict=True)]
+        score = 100 * sum(wi * ri for wi, ri in zip(weight, shrunk, strict=True)) / total_weight
+        row = dict(zip(INPUTS, values, strict=True))
+        row["satisfied_or_basic"] = row["satisfied"] + row["basic_satisfied"]
+        row.update(
+            key=unit.key, code=unit.code, name=unit.name, households=unit.households,
+            per_1000_households=(round(row["received"] * 1000 / unit.households, 2)
+                                 if unit.households else None),
+            rates=dict(zip(names, (round(v, 6) for v in shrunk), strict=True)),
+            score=round(score, 2), ranked=row["received"] >= minimum,
+        )
+        rows.append(row)
+    ranked = sorted((row for row in rows if row["ranked"]), key=lambda row: -row["score"])
+    for position, row in enumerate(ranked, start=1):
+        row["rank"] = position
+    unranked = sorted((row for row in rows if not row["ranked"]), key=lambda row: row["code"])
+    for row in unranked:
+        row["rank"] = None
+    return {"level": level, "means": dict(zip(names, (round(m, 6) for m in means), strict=True)),
+            "formula": formula(), "rows": ranked + unranked}
