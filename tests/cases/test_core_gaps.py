@@ -108,9 +108,11 @@ def test_a_tracking_code_is_read_whatever_its_case() -> None:
     assert workflow.hash_tracking_code("K7Q2M9XA") == expected
 
 
-def test_support_assign_and_resolve_keep_what_they_were_given(city: City) -> None:
+def test_submit_support_assign_and_resolve_keep_what_they_were_given(city: City) -> None:
     case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
-                           grid=city.grid, now=T0).case
+                           grid=city.grid, lon=121.305, lat=28.306, now=T0).case
+    case.refresh_from_db()
+    assert (case.lon, case.lat) == (121.305, 28.306)
     later = T0 + timedelta(hours=1)
     workflow.add_support(case, city["other_resident"], now=later)
     assert last_event(case).at == later and case.supporters.get().at == later
