@@ -3,6 +3,7 @@ test here kills mutants that survived everything else. Expected answers by hand.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -99,3 +100,35 @@ def test_a_one_second_budget_with_its_second_left_is_green() -> None:
     assert deadlines.light(due - timedelta(seconds=1), due, 1, deadlines.WALL) == "green"
     assert deadlines.light(due, due, 1, deadlines.WALL) == "yellow"
     assert deadlines.light(due, due, 0, deadlines.WALL) == "yellow"
+
+
+def test_a_tracking_code_is_read_whatever_its_case() -> None:
+    expected = hashlib.sha256(b"K7Q2M9XA").hexdigest()
+    assert workflow.hash_tracking_code(" k7q2m9xa ") == expected
+    assert workflow.hash_tracking_code("K7Q2M9XA") == expected
+
+
+def test_submit_support_assign_and_resolve_keep_what_they_were_given(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, lon=121.305, lat=28.306, now=T0).case
+    case.refresh_from_db()
+    assert (case.lon, case.lat) == (121.305, 28.306)
+    later = T0 + timedelta(hours=1)
+    workflow.add_support(case, city["other_resident"], now=later)
+    assert last_event(case).at == later and case.supporters.get().at == later
+    workflow.accept(case, city["full_time"], now=later)
+    workflow.assign(case, city["full_time"], assignee=city["part_time"], now=later)
+    case.refresh_from_db()
+    assert case.assignee == city["part_time"]
+    workflow.resolve(case, city["part_time"], note="已清理", now=later)
+    assert last_event(case).data == {"duty": "兼职网格员", "note": "已清理", "photos": 0}
+
+
+def test_an_anonymous_duplicate_merges_without_a_follower(city: City) -> None:
+    first = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                            grid=city.grid, now=T0).case
+    anonymous = workflow.submit(None, category=city.plain, description="楼道堆物",
+                                grid=city.grid, now=T0).case
+    workflow.merge(anonymous, city["full_time"], into=first, now=T0)
+    first.refresh_from_db()
+    assert anonymous.state == State.MERGED and first.support_count == 0

@@ -161,7 +161,7 @@ class GridIndex:
         if inside >= 0:
             return self._result(inside, INSIDE, 0.0)
         limit = self.fallback_m if fallback_m is None else float(fallback_m)
-        if limit <= 0:
+        if limit <= 0 or self._beyond(lon, lat, limit):
             return OUTSIDE_RESULT
         x, y = self.projection.xy(np.array(lon), np.array(lat))
         near, dists = self.metric_tree.query_nearest(
@@ -183,6 +183,7 @@ class GridIndex:
         shapely.prepare(self.geometries)
         bounds = shapely.bounds(self.geometries)
         self._x0, self._y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+        self._x1, self._y1 = float(bounds[:, 2].max()), float(bounds[:, 3].max())
         width = max(float(bounds[:, 2].max()) - self._x0, 1e-9)
         height = max(float(bounds[:, 3].max()) - self._y0, 1e-9)
         side = max(1, min(1024, round(2 * math.sqrt(len(self)))))  # ~4 cells per polygon
@@ -209,6 +210,13 @@ class GridIndex:
 
     def _cell_y(self, y: float) -> int:
         return min(max(int((y - self._y0) * self._ky), 0), self._ny - 1)
+
+    def _beyond(self, lon: float, lat: float, limit: float) -> bool:
+        """Farther than `limit` metres from the box around every polygon, in the projection
+        the nearest-grid fallback measures in: no polygon can be within reach."""
+        dx = max(self._x0 - lon, lon - self._x1, 0.0) * self.projection.kx
+        dy = max(self._y0 - lat, lat - self._y1, 0.0) * self.projection.ky
+        return dx > limit or dy > limit
 
     def _inside(self, lon: float, lat: float) -> int:
         """Position of the lowest-coded polygon containing the point (border included),
