@@ -103,6 +103,13 @@ def _signed_grid(code: str | None, signature: str | None) -> Area | None:
     return Area.objects.filter(code=code, level=Level.GRID).select_related("parent").first()
 
 
+def _remember_qr_grid(request: HttpRequest, area: Area) -> None:
+    # Assigning marks the session changed even when the value is the same, and a
+    # changed session is written to the database at the end of the request.
+    if request.session.get(QR_GRID) != area.code:
+        request.session[QR_GRID] = area.code
+
+
 # The grid page.
 
 @require_GET
@@ -110,7 +117,7 @@ def grid(request: HttpRequest, code: str) -> HttpResponse:
     area = _signed_grid(code, request.GET.get("s"))
     if area is None:
         return render(request, "resident/bad_qr.html", {"code": code[:20]}, status=404)
-    request.session[QR_GRID] = area.code
+    _remember_qr_grid(request, area)
     cases = policy.public_grid_cases(area).select_related("category")[:10]
     return render(request, "resident/grid.html", {
         "grid": area, "village": area.parent, "team": team_of(area), "cases": cases,
@@ -166,7 +173,7 @@ def _qr_grid_from(request: HttpRequest) -> Area | None:
     if area is None and request.session.get(QR_GRID):
         area = Area.objects.filter(code=request.session[QR_GRID], level=Level.GRID).first()
     if area is not None:
-        request.session[QR_GRID] = area.code
+        _remember_qr_grid(request, area)
     return area
 
 
@@ -272,7 +279,8 @@ def report(request: HttpRequest) -> HttpResponse:
         anonymous=resident is None or bool(request.POST.get("anonymous")),
     )
     try:
-        done = intake.submit(resident, source, report, key=key, photos=prepared)
+        done = intake.submit(resident, source, report, key=key, photos=prepared,
+                             key_unused=True)
     except workflow.WorkflowError as error:
         return _refuse(request, qr_grid, error.reason)
     if done.case.reporter_id is None:
