@@ -138,6 +138,9 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+# One local-memory cache per process, for what pages repeat (resident/cached.py says
+# how a change reaches the other processes).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Database sessions, written in one statement (see linge/sessions.py).
 SESSION_ENGINE = "linge.sessions"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

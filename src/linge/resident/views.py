@@ -47,8 +47,8 @@ from linge.net import client_ip
 from linge.notify.models import Channel, Outbox
 from linge.people.roles import Actor
 from linge.plaintext import small_int
-from linge.resident import otp
-from linge.resident.present import outline, team_of, timeline
+from linge.resident import cached, otp
+from linge.resident.present import outline, timeline
 from linge.resident.qr import check_signature, grid_signature
 
 MAX_PHOTOS = 9
@@ -120,7 +120,7 @@ def grid(request: HttpRequest, code: str) -> HttpResponse:
     _remember_qr_grid(request, area)
     cases = policy.public_grid_cases(area).select_related("category")[:10]
     return render(request, "resident/grid.html", {
-        "grid": area, "village": area.parent, "team": team_of(area), "cases": cases,
+        "grid": area, "village": area.parent, "team": cached.team_of(area), "cases": cases,
         "deliberations": deliberations_for_village(area.parent_id),
         "report_url": reverse("resident:report") + f"?g={area.code}&s={grid_signature(area.code)}",
     })
@@ -155,7 +155,7 @@ def _report_context(request: HttpRequest, qr_grid: Area | None, error: str = "")
         "qr_grid": qr_grid,
         "shapes": shapes,
         "view_box": view_box,
-        "categories": _categories(),
+        "categories": cached.categories(_categories),
         "resident": resident,
         "masked_phone": otp.mask_phone(resident.phone) if resident else "",
         "error": error,
