@@ -103,16 +103,22 @@ class Store:
     def find_submitted(self, submit_key: str) -> Case | None:
         return Case.objects.filter(submit_key=submit_key).first()
 
+    @property
+    def numbers_first(self) -> bool:
+        """Whether the workflow draws a case number before the case's transaction.
+
+        PostgreSQL: yes. The statement is then a transaction of its own, so the day's
+        counter row is locked for that one statement, not until the case commits, and
+        reports of the same day no longer queue behind each other's whole transaction.
+        A number drawn for a case that then fails is skipped: numbers stay unique and
+        in order, not gapless. SQLite: no. It has one writer at a time whatever we
+        do, and a transaction of its own would cost one more commit per report."""
+        return connection.vendor == "postgresql"
+
     def next_number(self, day: date) -> str:
         """The day's next case number, in one statement that creates the day's counter
-        or bumps it. The workflow draws it before the case's transaction opens, so in
-        production the statement is a transaction of its own: the counter row is locked
-        for the statement alone, not until the case commits, and reports of the same
-        day no longer queue behind each other's whole transaction (on PostgreSQL; SQLite
-        has one writer at a time anyway). A number drawn for a case that then fails is
-        skipped; numbers stay unique and in order, not gapless. Under an outer
-        transaction (a visit that finds a case, tests) the row stays locked until that
-        commits, as before."""
+        or bumps it (see `numbers_first`). Under an outer transaction (a visit that
+        finds a case, tests) the row stays locked until that commits, as before."""
         table = connection.ops.quote_name(DailyCounter._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(

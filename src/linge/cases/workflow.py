@@ -302,11 +302,13 @@ def _create(
 ) -> Submitted:
     address = _text(address, MAX_ADDRESS, _("地址"), NEW, Action.SUBMIT, False)
     village_id, town_id, team_id = store.grid_setting(area.pk)
-    # Drawn before the transaction: see Store.next_number.
-    number = store.next_number(timezone.localtime(now).date())
+    day = timezone.localtime(now).date()
+    # On PostgreSQL drawn before the transaction, so the day's counter row is not
+    # locked until the case commits (see Store.next_number).
+    number = store.next_number(day) if store.numbers_first else ""
     with store.atomic():
         case = Case(
-            number=number,
+            number=number or store.next_number(day),
             source=source, category=leaf, description=description,
             reporter=reporter,
             reporter_phone=reporter_phone or (reporter.phone if reporter else ""),
