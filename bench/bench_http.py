@@ -1,6 +1,7 @@
 """The pages over HTTP: gunicorn on SQLite and on PostgreSQL against a bare WSGI app.
 
     python bench/bench_http.py [--long] [--cases 20000] [--postgres URL] [--fresh]
+                               [--before REV] [--only NAMES]
 
 Builds (once; kept under var/bench/ and in the PostgreSQL database named by
 --postgres) the demo city with --cases cases of history, plus a grid of 10,000 cases
@@ -17,6 +18,10 @@ on all alike. Prints req/s, p50 and p99 and the ratio of req/s to the bare app's
 Exits non-zero only on a wrong answer: a response other than 2xx/3xx, a report whose
 JSON is not ok, or a reported case that is not in the database afterwards. A missed
 target is printed, not an error (timing depends on the machine).
+
+--before REV serves the code of a git revision too (`git archive` into var/bench/),
+on the same databases and in the same interleaved run, for a fair before/after; its
+rows are marked "@REV" and no target is checked on them.
 
 The default run takes one to two minutes after the first build; --long runs three
 repetitions of 5 s per measurement. To add an endpoint, add one line to ENDPOINTS.
@@ -362,6 +367,7 @@ def main() -> int:
                         help="PostgreSQL database for the run (created if missing); 'none' skips")
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
     parser.add_argument("--only", help="comma-separated endpoint names")
+    parser.add_argument("--before", help="also serve this git revision's code, for comparison")
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--verify", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -385,6 +391,8 @@ def main() -> int:
             print(f"  {server.facts['cases']} cases; grid page: {server.facts['small_grid_cases']}"
                   f" and {server.facts['big_grid_cases']} cases", flush=True)
             server.start("linge.wsgi:application")
+        if args.before:
+            servers += _before(args.before, servers)
         bare.start("bench_http:bare_app")
         bare.facts = {**servers[0].facts, "check_reports": False} if servers else {}
         return _run(servers, bare, endpoints, seconds, repeat)
@@ -423,6 +431,23 @@ def _servers(args) -> list[Server]:
     return servers
 
 
+def _before(rev: str, servers: list[Server]) -> list[Server]:
+    """The same databases served by the code of another revision (PYTHONPATH first)."""
+    src = VAR / f"before-{rev}"
+    if not (src / "src").is_dir():
+        src.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    before = []
+    for server in servers:
+        env = dict(server.env, PYTHONPATH=str(src / "src"))
+        twin = Server(f"{server.name}@{rev[:7]}", env, facts=dict(server.facts))
+        twin.start("linge.wsgi:application")
+        before.append(twin)
+    return before
+
+
 def _run(servers: list[Server], bare: Server, endpoints: list[Endpoint], seconds: float,
          repeat: int) -> int:
     figures: dict[tuple[str, str, int], Figures] = {}
@@ -452,12 +477,12 @@ def _run(servers: list[Server], bare: Server, endpoints: list[Endpoint], seconds
 
 
 def _report(servers, endpoints, figures, errors, missing, numbers) -> int:
-    print(f"\n{'server':9} {'endpoint':13} {'clients':>7} {'req/s':>8} {'p50 ms':>8} "
+    print(f"\n{'server':16} {'endpoint':13} {'clients':>7} {'req/s':>8} {'p50 ms':>8} "
           f"{'p99 ms':>8} {'of bare':>8}")
     for clients in CLIENTS:
         for method in ("GET", "POST"):
             f = figures[("bare", method, clients)]
-            print(f"{'bare':9} {method:13} {clients:7} {f.rate:8.1f} {f.quantile(50):8.1f} "
+            print(f"{'bare':16} {method:13} {clients:7} {f.rate:8.1f} {f.quantile(50):8.1f} "
                   f"{f.quantile(99):8.1f} {'':>8}")
     missed = []
     for endpoint in endpoints:
@@ -466,9 +491,9 @@ def _report(servers, endpoints, figures, errors, missing, numbers) -> int:
                 f = figures[(server.name, endpoint.name, clients)]
                 base = figures[("bare", endpoint.method, clients)].rate
                 ratio = f.rate / base if base else 0.0
-                print(f"{server.name:9} {endpoint.name:13} {clients:7} {f.rate:8.1f} "
+                print(f"{server.name:16} {endpoint.name:13} {clients:7} {f.rate:8.1f} "
                       f"{f.quantile(50):8.1f} {f.quantile(99):8.1f} {ratio:8.1%}")
-                if clients != max(CLIENTS) or not endpoint.target:
+                if clients != max(CLIENTS) or not endpoint.target or "@" in server.name:
                     continue
                 share, p99 = TARGETS[endpoint.target]
                 if ratio < share:
@@ -477,7 +502,7 @@ def _report(servers, endpoints, figures, errors, missing, numbers) -> int:
                 if p99 is not None and f.quantile(99) >= p99:
                     missed.append(f"{server.name} {endpoint.name}: p99 {f.quantile(99):.0f} ms, "
                                   f"target < {p99:.0f} ms")
-    for server in servers:
+    for server in [s for s in servers if "@" not in s.name]:
         small = figures.get((server.name, "grid 17", max(CLIENTS)))
         big = figures.get((server.name, "grid 10k", max(CLIENTS)))
         if small and big and big.rate and small.rate / big.rate > 1.2:

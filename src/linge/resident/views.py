@@ -334,7 +334,9 @@ def nearby_json(request: HttpRequest) -> JsonResponse:
     found = nearby_open_cases(category, lon, lat, grid_id=grid_id)
     # 我也遇到 is offered only on cases this page was shown, so case numbers cannot be
     # walked to read other people's reports.
-    request.session[SUPPORTABLE] = [c.pk for c, _d in found]
+    supportable = [c.pk for c, _d in found]
+    if request.session.get(SUPPORTABLE, []) != supportable:  # no session write if unchanged
+        request.session[SUPPORTABLE] = supportable
     return JsonResponse({"cases": [
         {
             "number": c.number, "category": c.category.name,
