@@ -223,13 +223,17 @@ def media(settings, tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
+    from django.core.cache import cache
+
     from linge.areas import locate
     from linge.cases import deadlines
 
     deadlines.calendar.cache_clear()
     locate.invalidate()
+    cache.clear()
     yield
     locate.invalidate()
+    cache.clear()
 
 
 def postgres_requested() -> bool:

@@ -118,12 +118,16 @@ def _database() -> dict:
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # WAL lets readers run while one writer writes; IMMEDIATE takes the write
         # lock at BEGIN so two writers queue instead of failing mid-transaction.
+        # Connections persist like PostgreSQL's (LINGE_DB_CONN_MAX_AGE): opening one
+        # per request ran these PRAGMAs every time and, closing the last connection
+        # to the file, checkpointed the WAL inside the request. Kept open, the
+        # PRAGMAs run once per connection and SQLite checkpoints by itself every
+        # 1000 pages (wal_autocheckpoint), in whichever commit crosses the mark.
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
-        config["CONN_MAX_AGE"] = 0
         # Tests use a file too (not shared-cache memory), so they see WAL's real locking;
         # one per process, so two test runs never share it.
         test_name = Path(config["NAME"]).with_suffix(f".test-{os.getpid()}.sqlite3")
@@ -136,6 +140,11 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+# One local-memory cache per process, for what pages repeat (resident/cached.py says
+# how a change reaches the other processes).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Database sessions, written in one statement (see linge/sessions.py).
+SESSION_ENGINE = "linge.sessions"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -197,9 +197,6 @@ class BatchStore(Store):
         self.events.append(event)
         return event
 
-    def queue(self, case: Case, event: CaseEvent) -> None:
-        pass
-
     def maybe_flush(self) -> None:
         if len(self.cases) >= self.chunk:
             self.flush()

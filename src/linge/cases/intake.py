@@ -110,16 +110,21 @@ def _description(source: str, report: Report) -> str:
 def submit(
     who: Actor | User | None, source: str, report: Report, *, key: str | None = None,
     photos: Sequence[PreparedPhoto] = (), now: datetime | None = None,
+    key_unused: bool = False,
 ) -> workflow.Submitted:
     """Register the report as a case through the workflow, or return the case its key
-    already made (`created` False). Raises WorkflowError, changing nothing."""
+    already made (`created` False). Raises WorkflowError, changing nothing.
+
+    `key_unused`: the caller has just looked the key up with `find` and found no case,
+    so it is not looked up again (a concurrent retry is still caught: the key is unique
+    in the database and the workflow answers with the case that won)."""
     if source not in NAMESPACE:
         raise workflow.WorkflowError(NEW, Action.SUBMIT, _("未知的来源"))
     ticket = source == Source.HOTLINE and bool(ticket_of(report.hotline_ticket))
     if ticket:
         key = ticket_of(report.hotline_ticket)
     full_key = namespaced(source, key, ticket=ticket)
-    if full_key:
+    if full_key and not key_unused:
         existing = Case.objects.filter(submit_key=full_key).first()
         if existing is not None:
             return workflow.Submitted(existing, created=False)

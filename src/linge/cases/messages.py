@@ -73,6 +73,8 @@ def _followers(case: Case, event: CaseEvent) -> list[User]:
     if event.action == Action.ADD_SUPPORT:
         return list(User.objects.filter(pk=event.actor_id))
     people = [case.reporter] if case.reporter_id else []
+    if event.action == Action.SUBMIT:
+        return people  # a case being made has no supporters yet: no query
     return people + [s.user for s in case.supporters.select_related("user")]
 
 

@@ -12,7 +12,8 @@ import secrets
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models.sql import InsertQuery
 
 from linge.areas.models import Area
 from linge.cases.chain import event_hash
@@ -53,6 +54,22 @@ class Store:
             )
         return self._parents[area_id]
 
+    def grid_setting(self, grid_id: int) -> tuple[int, int, int]:
+        """(village id, town id, grid team unit id) of a grid: what a new case is filed
+        under, read in one query when the store has not seen the grid yet."""
+        team = (grid_id, UnitKind.GRID_TEAM)
+        village = self._parents.get(grid_id)
+        town = self._parents.get(village) if village is not None else None
+        if town is not None and team in self._units:
+            return village, town, self._units[team]
+        row = (Unit.objects.filter(area_id=grid_id, kind=UnitKind.GRID_TEAM)
+               .values_list("pk", "area__parent_id", "area__parent__parent_id").first())
+        if row is None:
+            self.unit_id(grid_id, UnitKind.GRID_TEAM)  # raises the usual LookupError
+        self._units[team], village, town = row
+        self._parents[grid_id], self._parents[village] = village, town
+        return village, town, self._units[team]
+
     def unit_id(self, area_id: int, kind: str) -> int:
         key = (area_id, kind)
         if key not in self._units:
@@ -86,17 +103,31 @@ class Store:
     def find_submitted(self, submit_key: str) -> Case | None:
         return Case.objects.filter(submit_key=submit_key).first()
 
+    @property
+    def numbers_first(self) -> bool:
+        """Whether the workflow draws a case number before the case's transaction.
+
+        PostgreSQL: yes. The statement is then a transaction of its own, so the day's
+        counter row is locked for that one statement, not until the case commits, and
+        reports of the same day no longer queue behind each other's whole transaction.
+        A number drawn for a case that then fails is skipped: numbers stay unique and
+        in order, not gapless. SQLite: no. It has one writer at a time whatever we
+        do, and a transaction of its own would cost one more commit per report."""
+        return connection.vendor == "postgresql"
+
     def next_number(self, day: date) -> str:
-        counter = DailyCounter.objects.select_for_update().filter(day=day).first()
-        if counter is None:
-            try:
-                with transaction.atomic():
-                    counter = DailyCounter.objects.create(day=day, last=0)
-            except IntegrityError:  # another writer made today's counter first
-                counter = DailyCounter.objects.select_for_update().get(day=day)
-        counter.last += 1
-        counter.save(update_fields=["last"])
-        return format_number(day, counter.last)
+        """The day's next case number, in one statement that creates the day's counter
+        or bumps it (see `numbers_first`). Under an outer transaction (a visit that
+        finds a case, tests) the row stays locked until that commits, as before."""
+        table = connection.ops.quote_name(DailyCounter._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (day, last) VALUES (%s, 1) ON CONFLICT (day) "
+                f"DO UPDATE SET last = {table}.last + 1 RETURNING last",
+                [connection.ops.adapt_datefield_value(day)],
+            )
+            (serial,) = cursor.fetchone()
+        return format_number(day, serial)
 
     def create(self, case: Case) -> None:
         case.save(force_insert=True)
@@ -121,18 +152,62 @@ class Store:
         return Attachment.objects.filter(case=case, kind=kind).count()
 
     def append_event(self, event: CaseEvent, case: Case) -> CaseEvent:
-        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        seal(event, case, head.seq + 1, head.hash)
+        """Seal the event onto the chain, insert it and queue its messages.
+
+        Everything that only reads (who is told what) happens before the chain head is
+        locked: the head row is the one lock every move in the city takes, so it is
+        held for the inserts and the commit alone."""
+        notices = notices_for(case, event) if self.notify else []
+        head = (ChainHead.objects.select_for_update().filter(pk=1)
+                .values_list("seq", "hash").first())
+        if head is None:
+            ChainHead.objects.get_or_create(pk=1)
+            head = ChainHead.objects.select_for_update().values_list("seq", "hash").get(pk=1)
+        seal(event, case, head[0] + 1, head[1])
+        rows = [outbox_row(case, event, notice) for notice in notices]
+        if connection.vendor == "postgresql":
+            _seal_in_one_statement(event, rows)
+            return event
+        # SQLite runs in this process: a statement costs no round trip, and it has no
+        # INSERT inside WITH.
         event.save(force_insert=True)
-        head.seq, head.hash = event.seq, event.hash
-        head.save(update_fields=["seq", "hash"])
+        ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+        if rows:
+            Outbox.objects.bulk_create(rows)
         return event
 
-    def queue(self, case: Case, event: CaseEvent) -> None:
-        if not self.notify:
-            return
-        notices = notices_for(case, event)
-        Outbox.objects.bulk_create([outbox_row(case, event, notice) for notice in notices])
+
+def _insert_sql(objs: list) -> tuple[str, list]:
+    """Django's own INSERT of these rows (one model, defaults and JSON prepared by the
+    fields as in `bulk_create`), as SQL to place inside a WITH."""
+    opts = objs[0]._meta
+    fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
+    query = InsertQuery(type(objs[0]))
+    query.insert_values(fields, objs)
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
+
+
+def _seal_in_one_statement(event: CaseEvent, outbox: list[Outbox]) -> None:
+    """PostgreSQL: insert the event and its outbox rows and move the chain head in one
+    statement (data-modifying WITH parts always run in full). With the head read
+    under FOR UPDATE just before, the head lock is held for two round trips and the
+    commit, where the event, the head and the outbox took three more."""
+    event_sql, params = _insert_sql([event])
+    parts = [f"ev AS ({event_sql} RETURNING id)"]
+    if outbox:
+        outbox_sql, outbox_params = _insert_sql(outbox)
+        parts.append(f"ob AS ({outbox_sql})")
+        params += outbox_params
+    head = connection.ops.quote_name(ChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {', '.join(parts)} UPDATE {head} SET seq = %s, hash = %s WHERE id = 1 "
+            f"RETURNING (SELECT id FROM ev)",
+            [*params, event.seq, event.hash],
+        )
+        (event.pk,) = cursor.fetchone()
+    event._state.adding, event._state.db = False, connection.alias
 
 
 def seal(event: CaseEvent, case: Case, seq: int, prev_hash: str) -> None:

@@ -154,8 +154,7 @@ def _record(
         case=case, action=action, actor=actor.user, actor_label=actor.label,
         from_state=from_state, to_state=to_state, data=clean, public=public, at=now,
     )
-    store.append_event(event, case)
-    store.queue(case, event)
+    store.append_event(event, case)  # and queues its messages, in the same transaction
     return event
 
 
@@ -260,10 +259,9 @@ def submit(
         actor = Actor()  # an anonymous report names nobody, not even in its events
     store = store or Store()
     now = _now(now)
-    if submit_key:
-        existing = store.find_submitted(submit_key)
-        if existing is not None:
-            return Submitted(existing, created=False)
+    # No look-up of the submit key first: the unique index on it is what guarantees one
+    # case per key, and a retry that loses to it is answered below. Callers that may
+    # see retries often (intake) look the key up before storing photos.
     leaf = _category(category, Action.SUBMIT)
     description = _text(description, MAX_DESCRIPTION, _("问题描述"), NEW, Action.SUBMIT, True)
     if len(photos) > MAX_PHOTOS:
@@ -281,12 +279,11 @@ def submit(
     ):
         raise WorkflowError(NEW, Action.SUBMIT, _("只有上级交办可以指定办结期限，且期限须在今后一年之内"), about_input=True)
     area = _grid_area(grid, NEW)
-    village_id = store.parent_id(area.pk)
     reporter = None if anonymous or actor.user is None or not actor.user.is_resident else actor.user
     code = store.new_tracking_code() if reporter is None and source != Source.HOTLINE else ""
     try:
         return _create(
-            store, actor, leaf, area, village_id, description, source, lon, lat, address,
+            store, actor, leaf, area, description, source, lon, lat, address,
             reporter, reporter_phone, code, submit_key, photos, now, required_by=required_by,
         )
     except IntegrityError:
@@ -298,22 +295,27 @@ def submit(
 
 
 def _create(
-    store: Store, actor: Actor, leaf: Category, area: Area, village_id: int, description: str,
+    store: Store, actor: Actor, leaf: Category, area: Area, description: str,
     source: str, lon: float | None, lat: float | None, address: str, reporter: User | None,
     reporter_phone: str, code: str, submit_key: str | None, photos: Sequence[Photo],
     now: datetime, required_by: datetime | None = None,
 ) -> Submitted:
+    address = _text(address, MAX_ADDRESS, _("地址"), NEW, Action.SUBMIT, False)
+    village_id, town_id, team_id = store.grid_setting(area.pk)
+    day = timezone.localtime(now).date()
+    # On PostgreSQL drawn before the transaction, so the day's counter row is not
+    # locked until the case commits (see Store.next_number).
+    number = store.next_number(day) if store.numbers_first else ""
     with store.atomic():
         case = Case(
-            number=store.next_number(timezone.localtime(now).date()),
+            number=number or store.next_number(day),
             source=source, category=leaf, description=description,
             reporter=reporter,
             reporter_phone=reporter_phone or (reporter.phone if reporter else ""),
             tracking_code_hash=hash_tracking_code(code) if code else "",
             submit_key=submit_key or None, lon=lon, lat=lat,
-            address=_text(address, MAX_ADDRESS, _("地址"), NEW, Action.SUBMIT, False),
-            grid=area, village_id=village_id, town_id=store.parent_id(village_id),
-            owner_unit_id=store.unit_id(area.pk, UnitKind.GRID_TEAM),
+            address=address, grid=area, village_id=village_id, town_id=town_id,
+            owner_unit_id=team_id,
             state=State.SUBMITTED, created_at=now, updated_at=now, required_by=required_by,
         )
         _set_accept_deadline(case, now)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,16 @@ class ResidentConfig(AppConfig):
     name = "linge.resident"
     label = "resident"
     verbose_name = _("群众端")
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        from linge.cases.models import Category
+        from linge.people.models import Membership, Unit
+        from linge.resident import cached
+
+        # Whatever a cached team or category tree is made of (see resident/cached.py).
+        for model in (Membership, Unit, get_user_model(), Category):
+            for signal in (post_save, post_delete):
+                signal.connect(cached.invalidate, sender=model,
+                               dispatch_uid=f"resident-cache-{signal is post_save}-{model.__name__}")

@@ -47,8 +47,8 @@ from linge.net import client_ip
 from linge.notify.models import Channel, Outbox
 from linge.people.roles import Actor
 from linge.plaintext import small_int
-from linge.resident import otp
-from linge.resident.present import outline, team_of, timeline
+from linge.resident import cached, otp
+from linge.resident.present import outline, timeline
 from linge.resident.qr import check_signature, grid_signature
 
 MAX_PHOTOS = 9
@@ -103,6 +103,13 @@ def _signed_grid(code: str | None, signature: str | None) -> Area | None:
     return Area.objects.filter(code=code, level=Level.GRID).select_related("parent").first()
 
 
+def _remember_qr_grid(request: HttpRequest, area: Area) -> None:
+    # Assigning marks the session changed even when the value is the same, and a
+    # changed session is written to the database at the end of the request.
+    if request.session.get(QR_GRID) != area.code:
+        request.session[QR_GRID] = area.code
+
+
 # The grid page.
 
 @require_GET
@@ -110,10 +117,10 @@ def grid(request: HttpRequest, code: str) -> HttpResponse:
     area = _signed_grid(code, request.GET.get("s"))
     if area is None:
         return render(request, "resident/bad_qr.html", {"code": code[:20]}, status=404)
-    request.session[QR_GRID] = area.code
+    _remember_qr_grid(request, area)
     cases = policy.public_grid_cases(area).select_related("category")[:10]
     return render(request, "resident/grid.html", {
-        "grid": area, "village": area.parent, "team": team_of(area), "cases": cases,
+        "grid": area, "village": area.parent, "team": cached.team_of(area), "cases": cases,
         "deliberations": deliberations_for_village(area.parent_id),
         "report_url": reverse("resident:report") + f"?g={area.code}&s={grid_signature(area.code)}",
     })
@@ -148,7 +155,7 @@ def _report_context(request: HttpRequest, qr_grid: Area | None, error: str = "")
         "qr_grid": qr_grid,
         "shapes": shapes,
         "view_box": view_box,
-        "categories": _categories(),
+        "categories": cached.categories(_categories),
         "resident": resident,
         "masked_phone": otp.mask_phone(resident.phone) if resident else "",
         "error": error,
@@ -166,7 +173,7 @@ def _qr_grid_from(request: HttpRequest) -> Area | None:
     if area is None and request.session.get(QR_GRID):
         area = Area.objects.filter(code=request.session[QR_GRID], level=Level.GRID).first()
     if area is not None:
-        request.session[QR_GRID] = area.code
+        _remember_qr_grid(request, area)
     return area
 
 
@@ -272,7 +279,8 @@ def report(request: HttpRequest) -> HttpResponse:
         anonymous=resident is None or bool(request.POST.get("anonymous")),
     )
     try:
-        done = intake.submit(resident, source, report, key=key, photos=prepared)
+        done = intake.submit(resident, source, report, key=key, photos=prepared,
+                             key_unused=True)
     except workflow.WorkflowError as error:
         return _refuse(request, qr_grid, error.reason)
     if done.case.reporter_id is None:
@@ -326,7 +334,9 @@ def nearby_json(request: HttpRequest) -> JsonResponse:
     found = nearby_open_cases(category, lon, lat, grid_id=grid_id)
     # 我也遇到 is offered only on cases this page was shown, so case numbers cannot be
     # walked to read other people's reports.
-    request.session[SUPPORTABLE] = [c.pk for c, _d in found]
+    supportable = [c.pk for c, _d in found]
+    if request.session.get(SUPPORTABLE, []) != supportable:  # no session write if unchanged
+        request.session[SUPPORTABLE] = supportable
     return JsonResponse({"cases": [
         {
             "number": c.number, "category": c.category.name,

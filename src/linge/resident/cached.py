@@ -1,0 +1,55 @@
+"""What the resident pages repeat on every view, cached: a grid's team and the category
+tree of the report form.
+
+The cache is Django's local-memory cache, one per gunicorn process. A change to a
+membership, a user or a category clears the entries of the process that made the
+change at once (the signals below bump a version that is part of every key), and
+the other processes, which cannot hear the signal, drop theirs after TIMEOUT
+seconds. So an edited team or category shows on every page within a minute, and
+the pages pay no query to learn whether anything changed: a version row in the
+database would cost the very query the cache saves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+TIMEOUT = 60  # seconds another process may show a team or category tree that changed
+_VERSION = "linge:resident-cache-version"
+
+
+def _version() -> int:
+    return cache.get_or_set(_VERSION, 1, None)
+
+
+def invalidate(**_signal: Any) -> None:
+    """Signal receiver: forget every cached team and category tree (in this process)."""
+    try:
+        cache.incr(_VERSION)
+    except ValueError:  # not set yet: nothing cached under it either
+        cache.set(_VERSION, 1, None)
+
+
+def team_of(grid) -> list[tuple[str, str, str]]:
+    from linge.resident.present import team_of as read_team
+
+    # Duty names are translated: one entry per language.
+    key = f"linge:team:{_version()}:{grid.pk}:{get_language()}"
+    team = cache.get(key)
+    if team is None:
+        team = read_team(grid)
+        cache.set(key, team, TIMEOUT)
+    return team
+
+
+def categories(read) -> list[dict[str, Any]]:
+    """The report form's category tree; `read` builds it when it is not cached."""
+    key = f"linge:categories:{_version()}"
+    tree = cache.get(key)
+    if tree is None:
+        tree = read()
+        cache.set(key, tree, TIMEOUT)
+    return tree
