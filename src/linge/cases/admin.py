@@ -11,8 +11,8 @@ from linge.cases.models import Case, CaseEvent, Category
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "parent", "lane", "accept_within", "accept_unit",
                     "resolve_within", "resolve_unit", "photo_after_required", "auto_escalate",
-                    "active"]
-    list_filter = ["lane", "parent", "active"]
+                    "public", "active"]
+    list_filter = ["lane", "parent", "public", "active"]
     search_fields = ["code", "name", "keywords"]
 
 

@@ -45,6 +45,10 @@ class Category(models.Model):
         _("超期自动上报"), default=False, help_text=_("网格超期未办结时自动上报镇街四平台")
     )
     keywords = models.CharField(_("关键词"), max_length=255, blank=True)
+    public = models.BooleanField(
+        _("公开"), default=True,
+        help_text=_("此类问题是否列在网格公开页（扫码页）上；矛盾纠纷、诈骗线索等涉及个人的问题不公开"),
+    )
     active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from linge.areas.models import Area, Level
-from linge.cases.models import Case, Source, State, Supporter
+from linge.cases.models import Case, Category, Source, State, Supporter
 from linge.people.models import User
 from linge.people.roles import (
     GRID_ESCALATORS,
@@ -254,9 +254,16 @@ def access_supportable(number: str, offered: Iterable[int]) -> Case:
 
 def public_grid_cases(grid: Area) -> QuerySet[Case]:
     """What the grid page from the QR code shows to anyone: its cases, newest first,
-    without rejected or merged ones."""
-    return Case.objects.filter(grid=grid).exclude(state__in=NOT_PUBLIC_STATES).order_by(
-        "-created_at")
+    without rejected or merged ones, and only of categories listed in public (not a
+    dispute between named neighbours, a fraud lead, a family's hardship)."""
+    return Case.objects.filter(grid=grid, category__public=True).exclude(
+        state__in=NOT_PUBLIC_STATES).order_by("-created_at")
+
+
+def lists_publicly(category_id: int) -> bool:
+    """Whether open cases of this category may be shown to strangers (the report
+    form's "the same problem nearby", 我也遇到)."""
+    return Category.objects.filter(pk=category_id, public=True).exists()
 
 
 # Areas a user reaches.

@@ -319,7 +319,7 @@ def _nearby_grid(request: HttpRequest) -> int | None:
 @require_GET
 def nearby_json(request: HttpRequest) -> JsonResponse:
     category = small_int(request.GET.get("category"))
-    if category is None:
+    if category is None or not policy.lists_publicly(category):
         return JsonResponse({"cases": []})
     lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
     grid_id = _nearby_grid(request)
