@@ -64,7 +64,7 @@ def test_merge_from_a_list_and_rework_mark(live_server, browser, city: City) -> 
     duplicate.refresh_from_db()
     assert duplicate.state == State.MERGED and duplicate.merged_into == original
     assert original.number in page.inner_text("#merged-into")
-    page.click(f"#merged-into a")
+    page.click("#merged-into a")
     page.wait_for_url(f"{live_server.url}/work/case/{original.number}/")
     assert duplicate.number in page.inner_text("#merged-cases")
 
