@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from linge.areas.models import Area, Level
 from linge.cases import policy
 from linge.cases.limits import MAX_PHOTOS, MAX_REASON
-from linge.cases.models import AttachmentKind, Case, Rating, State
+from linge.cases.models import AttachmentKind, Case, Category, Rating, State
 from linge.cases.nearby import distance_m
 from linge.people.models import Lane, Unit, UnitKind, User
 from linge.people.roles import GRID_HANDS
@@ -41,6 +41,20 @@ class TextField(forms.CharField):
 
     def to_python(self, value: Any) -> str:
         return strip_controls(super().to_python(value) or "").strip()
+
+
+class CategoryField(forms.ModelChoiceField):
+    """A 小类 picked from the active tree, each labelled '大类 / 小类' (`Category.label`):
+    the same list and the same words on every form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("问题分类"))
+        super().__init__(queryset=Category.objects.filter(
+            active=True, parent__isnull=False, parent__active=True,
+        ).select_related("parent").order_by("code"), **kwargs)
+
+    def label_from_instance(self, obj: Category) -> str:
+        return obj.label
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -63,6 +63,12 @@ class Category(models.Model):
     def is_leaf(self) -> bool:
         return self.parent_id is not None
 
+    @property
+    def label(self) -> str:
+        """How a category is named wherever it is picked or shown to staff:
+        '市容环境 / 暴露垃圾' for a 小类 (select_related("parent")), the name for a 大类."""
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
 
 class State(models.TextChoices):
     SUBMITTED = "submitted", _("待受理")

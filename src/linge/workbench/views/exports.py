@@ -45,7 +45,7 @@ def export_rows(user, request: HttpRequest) -> Iterator[list]:
     now = timezone.now()
     f = Q_.parse_filters(request.GET, roles_of(user))
     qs = Q_.filtered(user, f, now).select_related(
-        "category", "grid", "village", "town", "dispatched_unit"
+        "category__parent", "grid", "village", "town", "dispatched_unit"
     ).order_by("-created_at")[:EXPORT_LIMIT]
     yes, no = _("是"), _("否")
 
@@ -59,7 +59,7 @@ def export_rows(user, request: HttpRequest) -> Iterator[list]:
 def _export_row(c: Case, fmt: Callable[[datetime | None], str], yes: str, no: str,
                 now: datetime) -> list:
     return [
-        c.number, fmt(c.created_at), c.get_source_display(), c.category.name,
+        c.number, fmt(c.created_at), c.get_source_display(), c.category.label,
         c.get_state_display(), c.town.name, c.village.name, c.grid.name, c.address,
         c.description, mask_phone(c.reporter_phone),
         c.dispatched_unit.name if c.dispatched_unit else "", fmt(c.accept_due),
