@@ -86,3 +86,30 @@ document.addEventListener("DOMContentLoaded", function () {
   box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
   box.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); clearTimeout(timer); search(); } });
 });
+
+// Exports: a large Excel file takes a while to build. Say so at once, and say when the
+// download has started (the response sets the link's token in a cookie).
+document.addEventListener("DOMContentLoaded", function () {
+  var status = document.getElementById("export-status");
+  if (!status) return;
+  var waiting = null;
+  document.querySelectorAll("a[data-export]").forEach(function (link) {
+    var base = link.getAttribute("href");
+    link.addEventListener("click", function (e) {
+      if (waiting) { e.preventDefault(); return; }
+      var token = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+      link.setAttribute("href", base + "&token=" + token);
+      status.textContent = status.dataset.preparing;
+      status.hidden = false;
+      var started = Date.now();
+      waiting = setInterval(function () {
+        var done = document.cookie.split("; ").indexOf("linge_export=" + token) >= 0;
+        if (done || Date.now() - started > 300000) {
+          clearInterval(waiting); waiting = null;
+          status.textContent = done ? status.dataset.started : "";
+          setTimeout(function () { status.hidden = true; }, 4000);
+        }
+      }, 500);
+    });
+  });
+});
