@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,7 +20,6 @@ from linge.visits import actions
 from linge.visits import households as H
 from linge.visits.forms import ImportForm, VisitForm
 from linge.visits.models import KNOWN_TAGS, Household, Visit
-
 
 OVERVIEW_PAGE = 50
 
