@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linge.cases import deadlines, owners, workflow
+from linge.cases import deadlines, holidays, owners, workflow
 from linge.cases.messages import links, reminder_text
 from linge.cases.models import Attachment, Case, Light, Reminder, State
 from linge.notify.models import Channel, Outbox
@@ -144,3 +144,17 @@ def sweep_orphan_photos(tally: Tally, now: datetime | None = None) -> int:
     if removed:
         log.info("removed %s photo files no case took (pid %s)", removed, os.getpid())
     return removed
+
+
+_calendar_checked: set[tuple[int, date]] = set()
+
+
+def check_calendar(tally: Tally, now: datetime | None = None) -> int | None:
+    """Say in the log, once a day per process, when the holiday table lacks this year
+    or (from October) next year: working-day deadlines would count Monday–Friday."""
+    today = timezone.localdate(now or timezone.now())
+    key = (os.getpid(), today)
+    if key in _calendar_checked:
+        return None
+    _calendar_checked.add(key)
+    return holidays.warn_if_missing(today)

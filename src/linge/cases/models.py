@@ -332,3 +332,25 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.stage} {self.level}"
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the Monday–Friday rule: a public holiday (休) or a make-up
+    working day (调休上班). Working-time deadlines read these; a year with none is not
+    known yet and counts Monday–Friday (the worker's log and the admin say so).
+    Seeded from `chinesecalendar`; the State Council announces each next year around
+    November, and an administrator enters it here."""
+
+    day = models.DateField(_("日期"), unique=True)
+    workday = models.BooleanField(
+        _("上班"), default=False, help_text=_("勾选：调休上班日；不勾选：放假"))
+    name = models.CharField(_("节日"), max_length=32, blank=True)
+    source = models.CharField(_("来源"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name} {'上班' if self.workday else '放假'}"
