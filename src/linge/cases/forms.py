@@ -11,7 +11,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Case as Case_
+from django.db.models import IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from linge.areas.models import Area, Level
@@ -255,12 +256,25 @@ class DispatchForm(NoteForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(
+        lane_id = self.case.category.lane_id
+        units = Unit.objects.filter(
             Q(kind=UnitKind.OFFICE, area_id=self.case.town_id) | Q(kind=UnitKind.DEPARTMENT)
-        ).select_related("lane").order_by("kind", "name")
-        self.fields["unit"].label_from_instance = (
+        ).select_related("lane")
+        # The category's lane first (the town's own office before the city's
+        # department), then the rest; the first of the lane is offered ready to send.
+        field = self.fields["unit"]
+        field.queryset = units.annotate(
+            other_lane=Case_(When(lane_id=lane_id, then=Value(0)), default=Value(1),
+                             output_field=IntegerField()),
+            city_level=Case_(When(kind=UnitKind.OFFICE, then=Value(0)), default=Value(1),
+                             output_field=IntegerField()),
+        ).order_by("other_lane", "city_level", "name")
+        suggested = next((u for u in field.queryset if lane_id and u.lane_id == lane_id), None)
+        if suggested is not None:
+            field.initial = suggested.pk
+        field.label_from_instance = (
             lambda unit: f"{unit.name}（{unit.lane.name}）" if unit.lane else unit.name)
-        self.fields["lane"].initial = self.case.category.lane_id
+        self.fields["lane"].initial = lane_id
 
 
 class ExtensionForm(ActionForm):
