@@ -77,7 +77,7 @@ document.addEventListener("DOMContentLoaded", function () {
         if (options.length) {
           fill(options);
           select.value = options[0].value;
-          shown.textContent = box.dataset.found.replace("%(n)s", options.length);
+          shown.textContent = box.dataset.found.replace("{n}", options.length);
         } else {
           shown.textContent = box.dataset.none;
         }
