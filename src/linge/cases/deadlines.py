@@ -404,9 +404,29 @@ class Current:
         return now > self.due
 
 
+# States that run on a stage deadline of their own (派遣时限, 处置时限) when one is set.
+STAGES = {State.ESCALATED: "dispatch", State.DISPATCHED: "handle"}
+_STAGED = tuple(STAGES)
+_UNSTAGED = (State.ACCEPTED, State.VERIFYING)
+
+
 def current(case) -> Current | None:
     """The deadline the case runs against now; None when its clock does not run (a
-    suspended, resolved or closed case) or its category sets none."""
+    suspended, resolved or closed case) or its category sets none. An escalated case
+    runs against the town's 派遣时限, a dispatched one against the unit's 处置时限;
+    cases escalated or dispatched before stages existed run against the overall one."""
+    if case.state not in OPEN_CLOCK_STATES:
+        return None
+    if case.state in STAGES and case.stage_due is not None:
+        unit = (case.category.accept_unit if case.state == State.ESCALATED
+                else case.category.resolve_unit)
+        return Current(case.stage_due, case.stage_budget, clock_of(unit), STAGES[case.state])
+    return overall(case)
+
+
+def overall(case) -> Current | None:
+    """The case's overall deadline (to accept, then to resolve): what the figures and
+    the 超期 flag count, whatever the stage."""
     if case.state not in OPEN_CLOCK_STATES:
         return None
     if case.state == State.SUBMITTED:
@@ -426,19 +446,33 @@ def is_overdue(case, now: datetime) -> bool:
     return deadline is not None and deadline.overdue(now)
 
 
+def _current_q(**test: object) -> Q:
+    """Cases whose current deadline passes `test` (a lookup suffix → value, as
+    {"__lt": now}): the same choice of deadline as `current`."""
+    def on(field: str) -> dict:
+        return {f"{field}{suffix}": value for suffix, value in test.items()}
+
+    return (Q(state=State.SUBMITTED, **on("accept_due"))
+            | Q(state__in=_UNSTAGED, **on("resolve_due"))
+            | Q(state__in=_STAGED, stage_due__isnull=False, **on("stage_due"))
+            | Q(state__in=_STAGED, stage_due__isnull=True, **on("resolve_due")))
+
+
 def overdue_q(now: datetime) -> Q:
     """The same rule as `is_overdue`, as a filter on cases."""
-    return Q(state=State.SUBMITTED, accept_due__lt=now) | Q(
-        state__in=OPEN_CLOCK_STATES[1:], resolve_due__lt=now)
+    return _current_q(__lt=now)
 
 
 def due_within_q(now: datetime, horizon: datetime) -> Q:
     """Open cases whose current deadline falls between now and the horizon."""
-    return Q(state=State.SUBMITTED, accept_due__gte=now, accept_due__lte=horizon) | Q(
-        state__in=OPEN_CLOCK_STATES[1:], resolve_due__gte=now, resolve_due__lte=horizon)
+    return _current_q(__gte=now, __lte=horizon)
 
 
 def due_by_q(horizon: datetime) -> Q:
     """Open cases whose current deadline falls before the horizon (passed ones too)."""
-    return Q(state=State.SUBMITTED, accept_due__lte=horizon) | Q(
-        state__in=OPEN_CLOCK_STATES[1:], resolve_due__lte=horizon)
+    return _current_q(__lte=horizon)
+
+
+def overall_passed_q(now: datetime) -> Q:
+    """Staged cases whose overall deadline has passed (their stage may still run)."""
+    return Q(state__in=_STAGED, stage_due__isnull=False, resolve_due__lt=now)

@@ -126,7 +126,7 @@ def outbox_row(case: Case, event: CaseEvent, notice: Notice) -> Outbox:
 
 @in_site_language
 def reminder_text(case: Case, level: str, due, stage: str, supervisor: bool) -> str:
-    what = _("受理") if stage == "accept" else _("办结")
+    what = {"accept": _("受理"), "dispatch": _("派遣"), "handle": _("处置")}.get(stage, _("办结"))
     if level == Light.YELLOW:
         text = _("案件 %(n)s「%(cat)s」%(what)s期限临近（%(due)s），请抓紧办理。")
     else:

@@ -172,6 +172,13 @@ class Case(models.Model):
     resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
     # 上级交办: the date a higher level set; both deadlines are capped by it.
     required_by = models.DateTimeField(_("交办期限"), null=True, blank=True)
+    # The deadline of the stage the case is in, as 数字城管 sets one per stage: 派遣时限
+    # for the town to dispatch an escalated case (the category's accept time, from the
+    # escalation) and 处置时限 for the unit after dispatch (the category's resolve time,
+    # from the dispatch). resolve_due stays the case's overall deadline, for the figures.
+    stage_due = models.DateTimeField(_("阶段期限"), null=True, blank=True)
+    stage_budget = models.PositiveIntegerField(default=0)
+    stage_left = models.IntegerField(null=True, blank=True)
     # Total time allowed (seconds on the deadline's own clock), for the traffic light.
     accept_budget = models.PositiveIntegerField(default=0)
     resolve_budget = models.PositiveIntegerField(default=0)

@@ -23,7 +23,8 @@ from linge.people.privacy import mask_phone  # noqa: F401 (used as module.mask_p
 from linge.people.roles import Roles
 from linge.plaintext import small_int, strip_controls
 
-STAGE_LABELS = {"accept": _("受理"), "resolve": _("办结")}
+STAGE_LABELS = {"accept": _("受理"), "resolve": _("办结"), "dispatch": _("派遣"),
+                "handle": _("处置")}
 
 TABS: list[tuple[str, str]] = [
     ("submitted", _("待受理")),
@@ -70,6 +71,7 @@ def tab_filter(qs: QuerySet[Case], tab: str, now: datetime) -> QuerySet[Case]:
         near = qs.filter(deadlines.due_within_q(now, now + deadlines.LOOKAHEAD)).select_related(
             "category").only(
             "pk", "state", "accept_due", "resolve_due", "accept_budget", "resolve_budget",
+            "stage_due", "stage_budget",
             "category__accept_unit", "category__resolve_unit",
         )[:DUE_SOON_LIMIT]
         yellow = [c.pk for c in near
