@@ -7,13 +7,20 @@ PYTEST_ARGS ?=
 
 VENDOR := src/linge/cockpit/static/cockpit/vendor
 
-.PHONY: setup run test test-sqlite test-postgres lint bench bench-figures mutate screenshots clean
+.PHONY: setup setup-run run test test-tools test-sqlite test-postgres lint bench bench-figures \
+	mutate screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# What the site needs to run; `make run` installs only this.
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The test tools on top (pytest, playwright, ruff, import-linter).
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -31,9 +38,11 @@ $(VENDOR)/.copied: node_modules/.installed
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
 	touch $@
 
+setup-run: $(VENV)/.installed-run $(VENDOR)/.copied
+
 setup: $(VENV)/.installed $(VENDOR)/.copied
 
-run: setup
+run: setup-run
 	$(BIN)/linge migrate --no-input
 	$(BIN)/linge collectstatic --no-input --verbosity 0
 	$(BIN)/linge demo --if-empty
@@ -42,17 +51,21 @@ run: setup
 	@bind=$${LINGE_BIND:-127.0.0.1:8000}; echo "Linge 岭格: http://$$bind/  (admin: http://$$bind/admin/)"
 	$(BIN)/linge serve
 
-test: setup lint test-sqlite test-postgres
+test: test-tools setup lint test-sqlite test-postgres
+
+# Chromium, a Chinese font and poppler-utils, or stop now with the apt-get command.
+test-tools:
+	@$(PYTHON) scripts/check_test_tools.py
 
 lint: setup
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/lint-imports --no-cache
 
-test-sqlite: setup
+test-sqlite: setup test-tools
 	@echo "== tests on SQLite =="
 	LINGE_VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: setup
+test-postgres: setup test-tools
 	@echo "== tests on PostgreSQL ($(PG_URL)) =="
 	@if $(BIN)/python scripts/pg_ready.py "$(PG_URL)"; then \
 		LINGE_VAR_DIR=$(CURDIR)/var/test LINGE_DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \

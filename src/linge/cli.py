@@ -44,6 +44,13 @@ def _serve(args: list[str]) -> None:
     run()
 
 
+# Linge's own words that are not Django commands, listed by `linge help`.
+OWN_COMMANDS = {
+    "serve": "gunicorn on LINGE_BIND with LINGE_WORKERS processes, and `linge worker` "
+             "beside it unless --no-worker",
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linge.settings")
@@ -55,6 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["linge", *argv])
+    if argv in ([], ["help"], ["--help"], ["-h"]):
+        print("\n[linge]")
+        for name, what in OWN_COMMANDS.items():
+            print(f"    {name}    {what}")
 
 
 if __name__ == "__main__":

@@ -264,3 +264,40 @@ def test_linge_cli_alias(tmp_path, capsys):
     )
     linge_main(["import-categories", str(path)])
     assert "新增 2 个" in capsys.readouterr().out
+
+
+def test_packaged_tree_keeps_sensitive_categories_off_the_public_page() -> None:
+    from importlib import import_module
+
+    load_categories()
+    hidden = set(Category.objects.filter(public=False).values_list("code", flat=True))
+    assert hidden == {"08", "0801", "0802", "0803", "0804", "0805", "0901", "0902", "0903",
+                      "1001", "1002", "1003"}
+    # The migration hides the same ones in a database loaded before the flag existed.
+    migration = import_module("linge.cases.migrations.0006_category_public_flag_off_for_sensitive")
+    assert set(migration.NOT_PUBLIC) == hidden
+    assert Category.objects.get(code="0101").public is True
+
+
+def test_public_column_is_optional_and_inherited(tmp_path: Path) -> None:
+    old = tmp_path / "old.csv"
+    old.write_text(
+        "code,parent,name,lane,accept_within,accept_unit,resolve_within,resolve_unit,"
+        "photo_after,keywords\n01,,市容环境,综合执法,,,,,,\n"
+        "0101,01,暴露垃圾,综合执法,2,工作时,4,工作时,1,垃圾\n", encoding="utf-8")
+    load_categories(old)
+    assert Category.objects.get(code="0101").public is True
+    path = write_csv(tmp_path, "08,,矛盾纠纷,综治工作,,,,,,,0",
+                     "0801,08,邻里纠纷,综治工作,2,工作时,5,工作日,0,邻居,",
+                     "0802,08,调解结果公示,综治工作,2,工作时,5,工作日,0,调解,1")
+    load_categories(path)
+    public = dict(Category.objects.values_list("code", "public"))
+    assert public["08"] is False and public["0801"] is False and public["0802"] is True
+
+
+def test_bad_public_value_is_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "01,,市容环境,综合执法,,,,,,,也许")
+    with pytest.raises(CategoryFileError) as refused:
+        load_categories(path)
+    assert refused.value.problems == ["第 2 行：public 应为 1、0 或留空，实际为 '也许'"]
+    assert not Category.objects.exists()

@@ -83,3 +83,25 @@ def test_grid_page_shows_the_villages_deliberations(client, city) -> None:
     page = client.get(grid_qr_path(city.grid.code)).content.decode()
     assert "民主恳谈" in page and "增设两个垃圾桶" in page and "2026-11-20" in page
     assert "村口垃圾清运点&lt;script&gt;" in page and "别村的议题" not in page
+
+
+def test_sensitive_categories_stay_off_the_public_page(client, city) -> None:
+    from linge.cases.models import Category, TimeUnit
+
+    dispute = Category.objects.create(
+        code="0801", name="邻里纠纷", parent=city.category.parent, accept_within=2,
+        accept_unit=TimeUnit.WORK_HOURS, resolve_within=5, resolve_unit=TimeUnit.WORK_DAYS,
+        public=False)
+    workflow.submit(city["resident"], category=dispute, grid=city.grid,
+                    description="隔壁王某某天天半夜吵架", lon=121.305, lat=28.305)
+    workflow.submit(city["resident"], category=city.category, grid=city.grid,
+                    description="垃圾桶满了", lon=121.305, lat=28.305)
+    page = client.get(grid_qr_path(city.grid.code)).content.decode()
+    assert "暴露垃圾" in page and "邻里纠纷" not in page
+    # Nor is it offered as "the same problem nearby" on the report form.
+    found = client.get("/report/nearby", {"category": dispute.pk, "lon": 121.305,
+                                          "lat": 28.305}).json()
+    assert found == {"cases": []}
+    found = client.get("/report/nearby", {"category": city.category.pk, "lon": 121.305,
+                                          "lat": 28.305}).json()
+    assert [c["category"] for c in found["cases"]] == ["暴露垃圾"]

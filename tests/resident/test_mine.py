@@ -58,3 +58,24 @@ def test_a_call_older_than_a_year_is_not_opened_by_the_phone(client, city) -> No
     client.force_login(city["resident"])
     assert old.number not in client.get("/mine").content.decode()
     assert client.get(f"/c/{old.number}").status_code == 404
+
+
+def test_mine_shows_rework_and_plain_states(client, city) -> None:
+    from linge.cases import workflow
+
+    reworked = workflow.submit(city["resident"], category=city.plain, grid=city.grid,
+                               description="路灯不亮").case
+    waiting = workflow.submit(city["resident"], category=city.plain, grid=city.grid,
+                              description="井盖松动").case
+    workflow.accept(reworked, city["full_time"])
+    workflow.resolve(reworked, city["full_time"], note="换灯泡", reply="已更换灯泡")
+    workflow.rate(reworked, city["resident"], rating="unsatisfied", comment="还是不亮")
+    workflow.accept(waiting, city["full_time"])
+    workflow.escalate(waiting, city["full_time"], reason="需供电所处理")
+    client.force_login(city["resident"])
+    page = client.get("/mine").content.decode()
+    rows = {c.number: next(li for li in page.split("<li>") if f"/c/{c.number}" in li)
+            for c in (reworked, waiting)}
+    assert "返工" in rows[reworked.number] and "网格办理中" in rows[reworked.number]
+    assert "返工" not in rows[waiting.number] and "已上报镇街" in rows[waiting.number]
+    assert "待派遣" not in page

@@ -62,7 +62,7 @@ def test_coverage_per_grid(client: Client, city: City) -> None:
     client.post(f"/work/visits/household/{house.pk}/", {"note": "再访"})
     client.force_login(city["village_staff"])
     response = client.get("/work/visits/")
-    rows = {r.grid.pk: r for r in response.context["rows"]}
+    rows = {r.pk: r for r in response.context["rows"]}
     assert rows[city.grid.pk].households == 2 and rows[city.grid.pk].visited == 1
     assert rows[city.grid.pk].rate == 0.5 and rows[city.grid.pk].visits == 2
     assert city.other_town_grid.pk not in rows
@@ -78,7 +78,9 @@ def test_coverage_queries_do_not_grow_with_the_grids(client: Client, city: City,
         Area.objects.create(code=f"331081107001{i:03d}", name=f"网格{i}", level=Level.GRID,
                             parent=city.village)
     with django_assert_max_num_queries(12):
-        assert len(client.get("/work/visits/").context["rows"]) > 30
+        assert client.get("/work/visits/").context["total"].grids == 34
+    with django_assert_max_num_queries(12):
+        assert len(client.get("/work/visits/", {"area": city.village.code}).context["rows"]) == 32
 
 
 def test_a_double_tapped_visit_makes_one_visit_and_one_case(client: Client,
@@ -103,3 +105,47 @@ def test_a_double_tapped_visit_makes_one_visit_and_one_case(client: Client,
     assert Visit.objects.count() == 2
     client.post(url, {**plain, "submit_key": "x" * 32})
     assert Visit.objects.count() == 3 and Case.objects.count() == 1
+
+
+def test_coverage_rolls_up_by_town_and_village_and_pages(client: Client, city: City) -> None:
+    """A leader of the whole city sees towns with their sums, drills into a town's
+    villages and a village's grids; the register and the grid's own count are both
+    named when they differ; long lists are paged."""
+    households.import_csv(city.grid, GOOD.encode())  # 2 households in 上墩村第1网格
+    house = Household.objects.first()
+    client.force_login(city["full_time"])
+    client.post(f"/work/visits/household/{house.pk}/", {"note": "走访"})
+    client.force_login(city["leader"])
+    response = client.get("/work/visits/")
+    towns = {r.name: r for r in response.context["rows"]}
+    assert list(towns) == ["太平街道", "温峤镇"]  # by code: 331081001, 331081107
+    wq = towns["温峤镇"]
+    assert (wq.grids, wq.households, wq.visited, wq.visits, wq.claimed) == (3, 2, 1, 1, 750)
+    total = response.context["total"]
+    assert (total.grids, total.households, total.claimed) == (4, 2, 1150)
+    page = response.content.decode()
+    assert "4 个网格 · 名册 2 户 · 已走访 1 户 · 走访 1 次" in page
+    assert "网格登记 1150 户，名册未录全" in page
+
+    villages = client.get("/work/visits/", {"area": city.town.code}).context["rows"]
+    assert [(v.name, v.households, v.visited) for v in villages] == [("上墩村", 2, 1),
+                                                                      ("下墩村", 0, 0)]
+    grids = client.get("/work/visits/", {"area": city.village.code})
+    assert [(g.name, g.households, g.claimed, g.percent) for g in grids.context["rows"]] == [
+        ("上墩村第1网格", 2, 300, 50), ("上墩村第2网格", 0, 200, None)]
+    assert [t.name for t in grids.context["trail"]] == ["温峤镇", "上墩村"]
+    assert f'href="/work/visits/grid/{city.grid.pk}/"' in grids.content.decode()
+
+    # Out of reach or unknown: 404, for a village worker too.
+    assert client.get("/work/visits/", {"area": "999"}).status_code == 404
+    client.force_login(city["village_staff"])
+    assert client.get("/work/visits/", {"area": city.other_town.code}).status_code == 404
+
+    # More grids than a page holds: 50 a page, and the rest on the next.
+    for i in range(100, 160):
+        Area.objects.create(code=f"331081107001{i:03d}", name=f"网格{i}", level=Level.GRID,
+                            parent=city.village)
+    first = client.get("/work/visits/")
+    assert len(first.context["rows"]) == 50 and "共 62 项 · 第 1/2 页" in first.content.decode()
+    second = client.get("/work/visits/", {"page": 2})
+    assert len(second.context["rows"]) == 12

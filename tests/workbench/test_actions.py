@@ -99,8 +99,11 @@ def test_merge_into_a_visible_case(client: Client, city: City) -> None:
     first = report(city, text="第一次反映")
     second = report(city, who="other_resident", text="重复反映")
     login(client, city["full_time"])
-    do(client, second, "merge", into="20000101-000001")
+    refused = do(client, second, "merge", into_number="20000101-000001")
+    assert refused.status_code == 400 and "目标案件不存在或无权查看" in refused.content.decode()
     assert state(second) == State.SUBMITTED
+    nothing = do(client, second, "merge")
+    assert nothing.status_code == 400 and "请选择要合并到的案件" in nothing.content.decode()
     do(client, second, "merge", into=first.number)
     assert state(second) == State.MERGED
 

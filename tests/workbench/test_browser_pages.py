@@ -25,7 +25,7 @@ def test_visit_that_finds_a_case(live_server, browser, city: City) -> None:
     page.goto(f"{live_server.url}/work/visits/household/{house.pk}/")
     page.fill("#id_note", "老人独居，屋顶漏雨")
     page.check("#id_found_problem")
-    page.select_option("#id_category", label="0104 乱堆物堆料")
+    page.select_option("#id_category", label="市容环境 / 乱堆物堆料")
     page.fill("#id_problem", "院内杂物堆积，存在火灾隐患")
     page.click("form.card button[type=submit]")
     page.wait_for_load_state()

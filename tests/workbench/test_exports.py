@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
 from linge.cases.models import Case
-from tests.conftest import City
+from tests.conftest import PASSWORD, City
 from tests.workbench.conftest import login, report
 
 
@@ -31,7 +32,7 @@ def test_xlsx_export(client: Client, city: City) -> None:
     login(client, city["village_staff"])
     response = client.get("/work/export.xlsx?tab=submitted")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     values = list(sheet.values)
     assert values[0][0] == "编号" and len(values) == 2
     assert "139****0001" in values[1]
@@ -51,7 +52,7 @@ def test_exports_keep_resident_text_from_being_a_formula(client: Client, city: C
     text = b"".join(client.get("/work/export.csv").streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][9] == "'" + FORMULA and rows[1][8] == "'@SUM(1+1)"
-    book = load_workbook(io.BytesIO(client.get("/work/export.xlsx").content))
+    book = load_workbook(io.BytesIO(b"".join(client.get("/work/export.xlsx").streaming_content)))
     row = list(book.active.values)[1]
     assert row[9] == "'" + FORMULA and row[8] == "'@SUM(1+1)"
     assert not any(isinstance(v, str) and v.startswith(("=", "@")) for v in row)
@@ -65,7 +66,7 @@ def test_control_characters_neither_break_nor_reach_the_files(client: Client, ci
     login(client, city["village_staff"])
     response = client.get("/work/export.xlsx?tab=submitted")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [row[9] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["旧数据"]
 
 
@@ -101,3 +102,43 @@ def test_export_inbox_and_case_page_agree_on_overdue_without_the_worker(
     assert fresh_row[overdue_column] == "否"
     page = client.get(f"/work/case/{late.number}/").content.decode()
     assert 'id="overdue"' in page and 'class="light red"' in page
+
+
+def test_xlsx_is_sent_from_a_file_and_says_when_it_starts(client: Client, city: City) -> None:
+    report(city)
+    login(client, city["village_staff"])
+    response = client.get("/work/export.xlsx?tab=submitted&token=abc123def456")
+    assert response.streaming and response["Content-Type"].startswith(
+        "application/vnd.openxmlformats")
+    assert 'filename="cases-' in response["Content-Disposition"]
+    assert response.cookies["linge_export"].value == "abc123def456"
+    assert response.cookies["linge_export"]["path"] == "/work/"
+    assert b"".join(response.streaming_content).startswith(b"PK")  # a zip: the xlsx
+    # A token that is not a plain word sets nothing.
+    bad = client.get("/work/export.csv?token=%3Cscript%3E")
+    assert "linge_export" not in bad.cookies
+
+
+@pytest.mark.browser
+def test_inbox_says_the_export_is_being_prepared(live_server, browser, city: City) -> None:
+    """At 1366 px a town dispatcher exports: the page says at once that the file is
+    being prepared and how many cases it holds, then that the download started."""
+    for i in range(3):
+        report(city, text=f"第{i}处垃圾")
+    context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="zh-CN",
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(live_server.url + "/work/login/")
+    page.fill("#id_username", "dispatcher")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/work/")
+    page.goto(live_server.url + "/work/?tab=submitted")
+    with page.expect_download() as download:
+        page.click("a[data-export][href*='xlsx']")
+        status = page.locator("#export-status")
+        assert "符合条件的案件共 3 件" in status.inner_text()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.wait_for_selector("#export-status:has-text('已开始下载')")
+    context.close()

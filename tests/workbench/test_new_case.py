@@ -164,3 +164,25 @@ def test_two_hotline_calls_in_a_row_make_two_cases(client: Client, city: City) -
     # Another number in ?done= than one this operator may see is not read back.
     other = client.get("/work/new/hotline/?done=20990101-000001").content.decode()
     assert 'id="readback"' not in other
+
+
+def test_category_is_named_alike_on_every_form(client: Client, city: City) -> None:
+    """One label for a category (大类 / 小类) on the entry forms, the visit form, the
+    case page and the export."""
+    login(client, city["full_time"])
+    label = "市容环境 / 乱堆物堆料"
+    patrol = client.get("/work/new/patrol/").content.decode()
+    assert f'<option value="{city.plain.pk}">{label}</option>' in patrol
+    from linge.visits import households
+    from linge.visits.models import Household
+    from tests.visits.test_import import GOOD
+
+    households.import_csv(city.grid, GOOD.encode())
+    house = Household.objects.first()
+    page = client.get(f"/work/visits/household/{house.pk}/").content.decode()
+    assert f">{label}</option>" in page
+    case = workflow.submit(city["resident"], category=city.plain, grid=city.grid,
+                           description="楼道堆物").case
+    assert f"<dd>{label}</dd>" in client.get(f"/work/case/{case.number}/").content.decode()
+    export = client.get("/work/export.csv")
+    assert label in b"".join(export.streaming_content).decode("utf-8-sig")

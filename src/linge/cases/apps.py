@@ -29,3 +29,4 @@ class CasesConfig(AppConfig):
         worker.register("sweep", jobs.sweep_deadlines, order=10)
         worker.register("close", jobs.close_unrated, order=20)
         worker.register("orphan_photos", jobs.sweep_orphan_photos, order=90)
+        worker.register("calendar", jobs.check_calendar, order=95)

@@ -2,9 +2,13 @@
 
 The file has the columns of the packaged ``data/categories.csv``::
 
-    code,parent,name,lane,accept_within,accept_unit,resolve_within,resolve_unit,photo_after,keywords
+    code,parent,name,lane,accept_within,accept_unit,resolve_within,resolve_unit,photo_after,keywords,public
 
-A row with an empty ``parent`` is a 大类; a row naming a parent is a 小类. Loading
+A row with an empty ``parent`` is a 大类; a row naming a parent is a 小类. ``public``
+(optional column) says whether the category's cases are listed on the public grid page
+from the QR code: 1 or 0; empty takes the 大类's value, and a 大类's empty means 1.
+Sensitive matters (disputes between named people, fraud leads, a family's hardship)
+are 0. Loading
 upserts by code, so an edited tree can be loaded again: existing categories are
 updated, new ones created, and categories missing from the file are left alone (cases
 may point at them; deactivate them in the admin instead).
@@ -33,8 +37,10 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "categories.csv"
 
 COLUMNS = (
     "code", "parent", "name", "lane", "accept_within", "accept_unit",
-    "resolve_within", "resolve_unit", "photo_after", "keywords",
+    "resolve_within", "resolve_unit", "photo_after", "keywords", "public",
 )
+# Columns a file may leave out (older files): read as empty.
+OPTIONAL_COLUMNS = ("public",)
 
 # The four lanes of the town platform, with stable codes and their order on screens.
 KNOWN_LANES: dict[str, tuple[str, int]] = {
@@ -85,6 +91,7 @@ class Row:
     resolve_unit: str
     photo_after: bool
     keywords: str
+    public: bool | None = None  # None: as its 大类 (a 大类: public)
 
     @property
     def is_leaf(self) -> bool:
@@ -144,6 +151,7 @@ def read_rows(path: Path, notes: list[str]) -> list[Row]:
     rows = [_parse_row(line, raw, problems, notes) for line, raw in _read_lines(path)]
     problems.extend(_tree_problems(rows))
     _inherit_lanes(rows)
+    _inherit_public(rows)
     problems.extend(_database_problems(rows))
     if problems:
         raise CategoryFileError(sorted(problems, key=_line_of))
@@ -158,7 +166,8 @@ def _read_lines(path: Path) -> list[tuple[int, dict[str, str]]]:
     except UnicodeDecodeError:
         raise CategoryFileError([f"分类文件 {path} 不是 UTF-8 编码"]) from None
     reader = csv.DictReader(text.splitlines())
-    missing = [name for name in COLUMNS if name not in (reader.fieldnames or [])]
+    missing = [name for name in COLUMNS
+               if name not in (reader.fieldnames or []) and name not in OPTIONAL_COLUMNS]
     if missing:
         raise CategoryFileError([f"第 1 行：缺少列 {'、'.join(missing)}"])
     result = []
@@ -202,6 +211,9 @@ def _parse_row(line: int, raw: dict[str, str], problems: list[str], notes: list[
     photo = raw["photo_after"]
     if photo not in PHOTO_WORDS:
         problem(f"photo_after 应为 1 或 0，实际为 {photo!r}")
+    public = raw["public"]
+    if public not in PHOTO_WORDS:
+        problem(f"public 应为 1、0 或留空，实际为 {public!r}")
     keywords = " ".join(raw["keywords"].split())
     if len(keywords) > MAX_KEYWORDS:
         problem(f"关键词超过 {MAX_KEYWORDS} 个字符")
@@ -210,6 +222,7 @@ def _parse_row(line: int, raw: dict[str, str], problems: list[str], notes: list[
         accept_within=accept[0], accept_unit=accept[1],
         resolve_within=resolve[0], resolve_unit=resolve[1],
         photo_after=PHOTO_WORDS.get(photo, False), keywords=keywords,
+        public=PHOTO_WORDS.get(public) if public else None,
     )
 
 
@@ -271,6 +284,18 @@ def _inherit_lanes(rows: list[Row]) -> None:
     for row in rows:
         if row.is_leaf and not row.lane and row.parent in by_code:
             row.lane = by_code[row.parent].lane
+
+
+def _inherit_public(rows: list[Row]) -> None:
+    """A 小类 without a public flag takes its 大类's from the file, else from the
+    database (in `_values`); a 大类 without one is public."""
+    by_code = {row.code: row for row in rows}
+    for row in rows:
+        if not row.is_leaf and row.public is None:
+            row.public = True
+    for row in rows:
+        if row.is_leaf and row.public is None and row.parent in by_code:
+            row.public = by_code[row.parent].public
 
 
 def _database_problems(rows: list[Row]) -> list[str]:
@@ -370,6 +395,8 @@ def _values(row: Row, lanes: dict[str, Lane], parents: dict[str, Category]) -> d
         "photo_after_required": row.photo_after,
         "auto_escalate": row.is_leaf and row.resolve_unit == TimeUnit.CLOCK_HOURS,
         "keywords": row.keywords,
+        "public": row.public if row.public is not None else (
+            parents[row.parent].public if row.parent else True),
     }
 
 

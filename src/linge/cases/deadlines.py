@@ -4,8 +4,10 @@ A time budget is a number of seconds on one of two clocks:
 
 - ``"wall"``: plain elapsed time (紧急时 clock hours, 自然日 calendar days);
 - ``"work"``: only time inside the working periods of working days counts
-  (工作时 working hours, 工作日 working days). Working days follow
-  ``chinese_calendar``: public holidays are off, make-up working days (调休) are on.
+  (工作时 working hours, 工作日 working days). Working days follow the holiday table
+  (`CalendarDay`, edited in the admin, seeded from ``chinese_calendar``): public
+  holidays are off, make-up working days (调休) are on; a year the table does not know
+  counts Monday–Friday and is logged.
 
 ``WorkCalendar.add`` turns a start and a budget into a deadline; ``between`` measures
 how much of a clock lies between two instants, so the time left and the traffic light
@@ -25,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from time import monotonic as _monotonic
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
@@ -32,9 +35,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from linge.cases.models import OPEN_CLOCK_STATES, Light, State, TimeUnit
+from linge.cases.models import OPEN_CLOCK_STATES, CalendarDay, Light, State, TimeUnit
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +74,13 @@ def _check_clock(clock: str) -> None:
 class WorkCalendar:
     """Working periods of a day, in a time zone, on the Chinese working-day calendar."""
 
-    def __init__(self, periods: Iterable[tuple[time, time]], tz: tzinfo) -> None:
+    def __init__(self, periods: Iterable[tuple[time, time]], tz: tzinfo,
+                 days: tuple[dict[date, bool], set[int]] | None = None) -> None:
+        """`days`: the holiday table's ({day: is a working day}, years it knows), from
+        `cases.holidays.exceptions()`; None asks `chinese_calendar` directly."""
         self.periods: tuple[tuple[time, time], ...] = tuple(periods)
         self.tz = tz
+        self.days, self.years = days if days is not None else (None, set())
         _validate_periods(self.periods)
         self.day_seconds: int = sum(
             _seconds_of_day(end) - _seconds_of_day(start) for start, end in self.periods
@@ -83,7 +91,8 @@ class WorkCalendar:
         self._day = functools.lru_cache(maxsize=_DAY_CACHE_SIZE)(self._compute_day)
 
     @classmethod
-    def from_setting(cls, text: str, tz_name: str) -> WorkCalendar:
+    def from_setting(cls, text: str, tz_name: str,
+                     days: tuple[dict[date, bool], set[int]] | None = None) -> WorkCalendar:
         """Parse ``"HH:MM-HH:MM,..."`` (settings.LINGE_WORK_HOURS) for zone ``tz_name``."""
         example = "expected comma-separated HH:MM-HH:MM periods, e.g. '08:30-12:00,13:30-17:30'"
         periods: list[tuple[time, time]] = []
@@ -106,7 +115,7 @@ class WorkCalendar:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ImproperlyConfigured(f"unknown time zone {tz_name!r}") from exc
         try:
-            return cls(periods, tz)
+            return cls(periods, tz, days)
         except ValueError as exc:
             raise ImproperlyConfigured(f"LINGE_WORK_HOURS={text!r}: {exc}; {example}") from exc
 
@@ -117,6 +126,15 @@ class WorkCalendar:
     # -- days -------------------------------------------------------------------------
 
     def is_workday(self, d: date) -> bool:
+        if self.days is not None:
+            if d.year in self.years:
+                return self.days.get(d, d.weekday() < 5)
+            if d.year not in self._warned_years:
+                self._warned_years.add(d.year)
+                logger.warning(
+                    "the holiday table has no days for %d: counting Monday-Friday as working "
+                    "days (enter the year's holidays and 调休 in the admin)", d.year)
+            return d.weekday() < 5
         try:
             return chinese_calendar.is_workday(d)
         except NotImplementedError:
@@ -273,17 +291,45 @@ def _validate_periods(periods: Sequence[tuple[time, time]]) -> None:
 # -- module-level helpers, on the calendar from settings ---------------------------------
 
 
-@functools.lru_cache(maxsize=1)
+# How long a process keeps its calendar before reading the holiday table again: an
+# administrator's edit reaches the other processes (web workers, `linge worker`) within
+# this; the process that saved it clears its own at once.
+CALENDAR_TTL = 300.0
+_calendar_cache: list[tuple[WorkCalendar, float]] = []
+
+
 def calendar() -> WorkCalendar:
-    """The calendar from settings.LINGE_WORK_HOURS and settings.TIME_ZONE (cached)."""
-    return WorkCalendar.from_setting(settings.LINGE_WORK_HOURS, settings.TIME_ZONE)
+    """The calendar from settings.LINGE_WORK_HOURS, settings.TIME_ZONE and the holiday
+    table (`cases.holidays`), cached for CALENDAR_TTL seconds."""
+    from linge.cases.holidays import exceptions
+
+    now = _monotonic()
+    if _calendar_cache and now - _calendar_cache[0][1] < CALENDAR_TTL:
+        return _calendar_cache[0][0]
+    built = WorkCalendar.from_setting(settings.LINGE_WORK_HOURS, settings.TIME_ZONE,
+                                      exceptions())
+    _calendar_cache[:] = [(built, now)]
+    return built
+
+
+def _clear_calendar() -> None:
+    _calendar_cache.clear()
+
+
+calendar.cache_clear = _clear_calendar  # type: ignore[attr-defined]
 
 
 @receiver(setting_changed)
 def _settings_changed(*, setting: str, **kwargs: object) -> None:
     # override_settings in tests would otherwise keep serving the old calendar.
     if setting in ("LINGE_WORK_HOURS", "TIME_ZONE"):
-        calendar.cache_clear()
+        _clear_calendar()
+
+
+@receiver(post_save, sender=CalendarDay)
+@receiver(post_delete, sender=CalendarDay)
+def _holidays_changed(**kwargs: object) -> None:
+    _clear_calendar()
 
 
 # Seconds per unit (None: one working day, from the calendar) and the clock it runs on.
@@ -358,9 +404,29 @@ class Current:
         return now > self.due
 
 
+# States that run on a stage deadline of their own (派遣时限, 处置时限) when one is set.
+STAGES = {State.ESCALATED: "dispatch", State.DISPATCHED: "handle"}
+_STAGED = tuple(STAGES)
+_UNSTAGED = (State.ACCEPTED, State.VERIFYING)
+
+
 def current(case) -> Current | None:
     """The deadline the case runs against now; None when its clock does not run (a
-    suspended, resolved or closed case) or its category sets none."""
+    suspended, resolved or closed case) or its category sets none. An escalated case
+    runs against the town's 派遣时限, a dispatched one against the unit's 处置时限;
+    cases escalated or dispatched before stages existed run against the overall one."""
+    if case.state not in OPEN_CLOCK_STATES:
+        return None
+    if case.state in STAGES and case.stage_due is not None:
+        unit = (case.category.accept_unit if case.state == State.ESCALATED
+                else case.category.resolve_unit)
+        return Current(case.stage_due, case.stage_budget, clock_of(unit), STAGES[case.state])
+    return overall(case)
+
+
+def overall(case) -> Current | None:
+    """The case's overall deadline (to accept, then to resolve): what the figures and
+    the 超期 flag count, whatever the stage."""
     if case.state not in OPEN_CLOCK_STATES:
         return None
     if case.state == State.SUBMITTED:
@@ -380,19 +446,33 @@ def is_overdue(case, now: datetime) -> bool:
     return deadline is not None and deadline.overdue(now)
 
 
+def _current_q(**test: object) -> Q:
+    """Cases whose current deadline passes `test` (a lookup suffix → value, as
+    {"__lt": now}): the same choice of deadline as `current`."""
+    def on(field: str) -> dict:
+        return {f"{field}{suffix}": value for suffix, value in test.items()}
+
+    return (Q(state=State.SUBMITTED, **on("accept_due"))
+            | Q(state__in=_UNSTAGED, **on("resolve_due"))
+            | Q(state__in=_STAGED, stage_due__isnull=False, **on("stage_due"))
+            | Q(state__in=_STAGED, stage_due__isnull=True, **on("resolve_due")))
+
+
 def overdue_q(now: datetime) -> Q:
     """The same rule as `is_overdue`, as a filter on cases."""
-    return Q(state=State.SUBMITTED, accept_due__lt=now) | Q(
-        state__in=OPEN_CLOCK_STATES[1:], resolve_due__lt=now)
+    return _current_q(__lt=now)
 
 
 def due_within_q(now: datetime, horizon: datetime) -> Q:
     """Open cases whose current deadline falls between now and the horizon."""
-    return Q(state=State.SUBMITTED, accept_due__gte=now, accept_due__lte=horizon) | Q(
-        state__in=OPEN_CLOCK_STATES[1:], resolve_due__gte=now, resolve_due__lte=horizon)
+    return _current_q(__gte=now, __lte=horizon)
 
 
 def due_by_q(horizon: datetime) -> Q:
     """Open cases whose current deadline falls before the horizon (passed ones too)."""
-    return Q(state=State.SUBMITTED, accept_due__lte=horizon) | Q(
-        state__in=OPEN_CLOCK_STATES[1:], resolve_due__lte=horizon)
+    return _current_q(__lte=horizon)
+
+
+def overall_passed_q(now: datetime) -> Q:
+    """Staged cases whose overall deadline has passed (their stage may still run)."""
+    return Q(state__in=_STAGED, stage_due__isnull=False, resolve_due__lt=now)

@@ -6,17 +6,20 @@ Every page and API that offers a move binds the form its declaration names
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Case as Case_
+from django.db.models import IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from linge.areas.models import Area, Level
 from linge.cases import policy
 from linge.cases.limits import MAX_PHOTOS, MAX_REASON
-from linge.cases.models import AttachmentKind, Case, Rating
+from linge.cases.models import AttachmentKind, Case, Category, Rating, State
+from linge.cases.nearby import distance_m
 from linge.people.models import Lane, Unit, UnitKind, User
 from linge.people.roles import GRID_HANDS
 from linge.plaintext import strip_controls
@@ -39,6 +42,20 @@ class TextField(forms.CharField):
 
     def to_python(self, value: Any) -> str:
         return strip_controls(super().to_python(value) or "").strip()
+
+
+class CategoryField(forms.ModelChoiceField):
+    """A 小类 picked from the active tree, each labelled '大类 / 小类' (`Category.label`):
+    the same list and the same words on every form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("问题分类"))
+        super().__init__(queryset=Category.objects.filter(
+            active=True, parent__isnull=False, parent__active=True,
+        ).select_related("parent").order_by("code"), **kwargs)
+
+    def label_from_instance(self, obj: Category) -> str:
+        return obj.label
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -93,25 +110,78 @@ class RateForm(CommentForm):
 
 
 class MergeForm(NoteForm):
-    into = forms.CharField(label=_("合并到案件编号"), max_length=20,
-                           widget=forms.TextInput(attrs={"placeholder": "20261129-000001",
-                                                         "list": "merge-candidates"}))
-    field_order = ["into", "note"]
+    """Merge into one of the open cases of the same category nearby (offered as a
+    list, nearest first), or into any case the user may see, by its number."""
 
-    def candidates(self) -> list[Case]:
-        """Open cases of the same category in the same grid: the likely originals."""
-        return list(policy.visible_cases(self.user).filter(
-            grid_id=self.case.grid_id, category_id=self.case.category_id,
-        ).exclude(pk=self.case.pk).exclude(state__in=policy.NOT_PUBLIC_STATES).filter(
-            closed_at__isnull=True, resolved_at__isnull=True,
-        ).order_by("-created_at")[:10])
+    CANDIDATE_DAYS = 60
+    CANDIDATE_LIMIT = 20
 
-    def clean_into(self) -> Case:
-        number = self.cleaned_data["into"].strip()
-        try:
-            return policy.access_case(self.user, number)
-        except Exception:  # noqa: BLE001 - Http404: the same answer as a wrong number
-            raise ValidationError(_("目标案件不存在或无权查看"), code="missing") from None
+    into = forms.ChoiceField(label=_("合并到（同类未办结问题，近者在前）"), required=False)
+    into_number = forms.CharField(label=_("或输入案件编号"), max_length=20, required=False,
+                                  widget=forms.TextInput(attrs={"placeholder": "20261129-000001",
+                                                                "inputmode": "numeric"}))
+    field_order = ["into", "into_number", "note"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._candidates = self.candidates()
+        self.fields["into"].choices = [("", _("请选择"))] + [
+            (c.number, candidate_label(c, d)) for c, d in self._candidates]
+        if not self._candidates:
+            self.fields["into"].help_text = _("本村社近两个月没有同类未办结的问题；可输入案件编号。")
+
+    def candidates(self) -> list[tuple[Case, float | None]]:
+        """(case, metres or None): open cases of the same category in the same village
+        from the last two months, which the user may see, nearest first (newest first
+        where a position is missing)."""
+        since = self.case.created_at - timedelta(days=self.CANDIDATE_DAYS)
+        rows = list(policy.visible_cases(self.user).filter(
+            village_id=self.case.village_id, category_id=self.case.category_id,
+            created_at__gte=since, state__in=MERGEABLE_STATES,
+        ).exclude(pk=self.case.pk).order_by("-created_at")[:200])
+        found = []
+        for c in rows:
+            d = None
+            if None not in (self.case.lon, self.case.lat, c.lon, c.lat):
+                d = distance_m(self.case.lon, self.case.lat, c.lon, c.lat)
+            found.append((c, d))
+        found.sort(key=lambda pair: (pair[1] is None, pair[1] or 0,
+                                     -pair[0].created_at.timestamp()))
+        return found[:self.CANDIDATE_LIMIT]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        number = (data.get("into_number") or "").strip()
+        chosen = data.get("into") or ""
+        if number:
+            try:
+                data["target"] = policy.access_case(self.user, number)
+            except Exception:  # noqa: BLE001 - Http404: the same answer as a wrong number
+                self.add_error("into_number", _("目标案件不存在或无权查看"))
+        elif chosen:
+            by_number = {c.number: c for c, _d in self._candidates}
+            data["target"] = by_number[chosen]  # the choice field admits only these
+        else:
+            raise ValidationError(_("请选择要合并到的案件，或输入其编号"))
+        return data
+
+    def arguments(self) -> dict[str, Any]:
+        return {"into": self.cleaned_data["target"], "note": self.cleaned_data["note"]}
+
+
+# States a case can be merged into: open, and not waiting for its reporter's rating.
+MERGEABLE_STATES = (State.SUBMITTED, State.ACCEPTED, State.ESCALATED, State.DISPATCHED,
+                    State.VERIFYING, State.SUSPENDED)
+
+
+def candidate_label(case: Case, metres: float | None) -> str:
+    """'20261129-000001 · 上墩村12号 · 相距 35 米 · 处理中' — what tells duplicates apart."""
+    where = case.address or case.description[:16]
+    parts = [case.number, where]
+    if metres is not None:
+        parts.append(_("相距 %(m)s 米") % {"m": round(metres)})
+    parts.append(str(case.get_state_display()))
+    return " · ".join(parts)
 
 
 class TransferForm(ActionForm):
@@ -186,12 +256,25 @@ class DispatchForm(NoteForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(
+        lane_id = self.case.category.lane_id
+        units = Unit.objects.filter(
             Q(kind=UnitKind.OFFICE, area_id=self.case.town_id) | Q(kind=UnitKind.DEPARTMENT)
-        ).select_related("lane").order_by("kind", "name")
-        self.fields["unit"].label_from_instance = (
+        ).select_related("lane")
+        # The category's lane first (the town's own office before the city's
+        # department), then the rest; the first of the lane is offered ready to send.
+        field = self.fields["unit"]
+        field.queryset = units.annotate(
+            other_lane=Case_(When(lane_id=lane_id, then=Value(0)), default=Value(1),
+                             output_field=IntegerField()),
+            city_level=Case_(When(kind=UnitKind.OFFICE, then=Value(0)), default=Value(1),
+                             output_field=IntegerField()),
+        ).order_by("other_lane", "city_level", "name")
+        suggested = next((u for u in field.queryset if lane_id and u.lane_id == lane_id), None)
+        if suggested is not None:
+            field.initial = suggested.pk
+        field.label_from_instance = (
             lambda unit: f"{unit.name}（{unit.lane.name}）" if unit.lane else unit.name)
-        self.fields["lane"].initial = self.case.category.lane_id
+        self.fields["lane"].initial = lane_id
 
 
 class ExtensionForm(ActionForm):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linge.cases import deadlines, owners, workflow
+from linge.cases import deadlines, holidays, owners, workflow
 from linge.cases.messages import links, reminder_text
 from linge.cases.models import Attachment, Case, Light, Reminder, State
 from linge.notify.models import Channel, Outbox
@@ -63,7 +63,9 @@ def remind(case: Case, level: str, deadline: deadlines.Current, now: datetime) -
 
 def sweep_deadlines(tally: Tally, now: datetime | None = None) -> None:
     now = now or timezone.now()
-    near = deadlines.due_by_q(now + deadlines.LOOKAHEAD)
+    # Cases near their current deadline (a stage's or the overall one), and staged cases
+    # whose overall deadline passed while their stage still runs (to flag 超期).
+    near = deadlines.due_by_q(now + deadlines.LOOKAHEAD) | deadlines.overall_passed_q(now)
     for case in Case.objects.filter(near).select_related("category").order_by("pk").iterator(
         chunk_size=500
     ):
@@ -71,26 +73,26 @@ def sweep_deadlines(tally: Tally, now: datetime | None = None) -> None:
         if deadline is None:
             continue
         level = deadline.light(now)
-        if level == Light.GREEN:
-            continue
         try:
-            if remind(case, level, deadline, now):
+            if level != Light.GREEN and remind(case, level, deadline, now):
                 tally.warned += 1
-            if level == Light.RED:
-                _overdue(case, now, tally)
+            _overdue(case, now, tally, level == Light.RED)
         except Exception as error:  # noqa: BLE001 - one bad case must not stop the sweep
             log.exception("sweep of case %s failed", case.number)
             tally.errors.append(f"{case.number}: {error}")
 
 
-def _overdue(case: Case, now: datetime, tally: Tally) -> None:
-    if not case.overdue:
+def _overdue(case: Case, now: datetime, tally: Tally, red: bool) -> None:
+    # The 超期 flag (and the figures) follow the overall deadline; a stage gone red
+    # (派遣时限, 处置时限) is reminded of above but is not yet the case being late.
+    whole = deadlines.overall(case)
+    if not case.overdue and whole is not None and whole.overdue(now):
         try:
             workflow.flag_overdue(case, SYSTEM, now=now)
             tally.flagged += 1
         except workflow.WorkflowError:
             case.refresh_from_db()
-    if case.state == State.ACCEPTED and case.overdue and case.category.auto_escalate:
+    if red and case.state == State.ACCEPTED and case.overdue and case.category.auto_escalate:
         try:
             workflow.escalate(case, SYSTEM, reason=_("网格超期未办结，系统自动上报镇街"), now=now)
             tally.escalated += 1
@@ -144,3 +146,17 @@ def sweep_orphan_photos(tally: Tally, now: datetime | None = None) -> int:
     if removed:
         log.info("removed %s photo files no case took (pid %s)", removed, os.getpid())
     return removed
+
+
+_calendar_checked: set[tuple[int, date]] = set()
+
+
+def check_calendar(tally: Tally, now: datetime | None = None) -> int | None:
+    """Say in the log, once a day per process, when the holiday table lacks this year
+    or (from October) next year: working-day deadlines would count Monday–Friday."""
+    today = timezone.localdate(now or timezone.now())
+    key = (os.getpid(), today)
+    if key in _calendar_checked:
+        return None
+    _calendar_checked.add(key)
+    return holidays.warn_if_missing(today)

@@ -78,6 +78,15 @@ def _followers(case: Case, event: CaseEvent) -> list[User]:
     return people + [s.user for s in case.supporters.select_related("user")]
 
 
+def _callers(case: Case, event: CaseEvent) -> list[str]:
+    phones = [case.reporter_phone] if case.reporter_id is None and case.reporter_phone else []
+    if event.action != Action.ADD_SUPPORT:
+        merged = (Case.objects.filter(merged_into=case, reporter__isnull=True)
+                  .exclude(reporter_phone="").values_list("reporter_phone", flat=True))
+        phones += sorted(set(merged) - set(phones))
+    return phones
+
+
 @in_site_language
 def notices_for(case: Case, event: CaseEvent) -> list[Notice]:
     notices: list[Notice] = []
@@ -87,9 +96,10 @@ def notices_for(case: Case, event: CaseEvent) -> list[Notice]:
             notices.append(Notice(resident.pk, "", Channel.INBOX, text))
             if resident.phone:
                 notices.append(Notice(resident.pk, resident.phone, Channel.SMS, text))
-        if case.reporter_id is None and case.reporter_phone:
-            # A hotline caller without an account is told by SMS only.
-            notices.append(Notice(None, case.reporter_phone, Channel.SMS, text))
+        for phone in _callers(case, event):
+            # A hotline caller without an account is told by SMS only; so are the
+            # callers of cases merged into this one, who follow it now.
+            notices.append(Notice(None, phone, Channel.SMS, text))
     staff = set(staff_recipients(case, event))
     staff.discard(event.actor_id)
     message = staff_text(case, event)
@@ -118,7 +128,7 @@ def outbox_row(case: Case, event: CaseEvent, notice: Notice) -> Outbox:
 
 @in_site_language
 def reminder_text(case: Case, level: str, due, stage: str, supervisor: bool) -> str:
-    what = _("受理") if stage == "accept" else _("办结")
+    what = {"accept": _("受理"), "dispatch": _("派遣"), "handle": _("处置")}.get(stage, _("办结"))
     if level == Light.YELLOW:
         text = _("案件 %(n)s「%(cat)s」%(what)s期限临近（%(due)s），请抓紧办理。")
     else:

@@ -45,6 +45,10 @@ class Category(models.Model):
         _("超期自动上报"), default=False, help_text=_("网格超期未办结时自动上报镇街四平台")
     )
     keywords = models.CharField(_("关键词"), max_length=255, blank=True)
+    public = models.BooleanField(
+        _("公开"), default=True,
+        help_text=_("此类问题是否列在网格公开页（扫码页）上；矛盾纠纷、诈骗线索等涉及个人的问题不公开"),
+    )
     active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -58,6 +62,12 @@ class Category(models.Model):
     @property
     def is_leaf(self) -> bool:
         return self.parent_id is not None
+
+    @property
+    def label(self) -> str:
+        """How a category is named wherever it is picked or shown to staff:
+        '市容环境 / 暴露垃圾' for a 小类 (select_related("parent")), the name for a 大类."""
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
 
 
 class State(models.TextChoices):
@@ -162,6 +172,13 @@ class Case(models.Model):
     resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
     # 上级交办: the date a higher level set; both deadlines are capped by it.
     required_by = models.DateTimeField(_("交办期限"), null=True, blank=True)
+    # The deadline of the stage the case is in, as 数字城管 sets one per stage: 派遣时限
+    # for the town to dispatch an escalated case (the category's accept time, from the
+    # escalation) and 处置时限 for the unit after dispatch (the category's resolve time,
+    # from the dispatch). resolve_due stays the case's overall deadline, for the figures.
+    stage_due = models.DateTimeField(_("阶段期限"), null=True, blank=True)
+    stage_budget = models.PositiveIntegerField(default=0)
+    stage_left = models.IntegerField(null=True, blank=True)
     # Total time allowed (seconds on the deadline's own clock), for the traffic light.
     accept_budget = models.PositiveIntegerField(default=0)
     resolve_budget = models.PositiveIntegerField(default=0)
@@ -336,3 +353,25 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.stage} {self.level}"
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the Monday–Friday rule: a public holiday (休) or a make-up
+    working day (调休上班). Working-time deadlines read these; a year with none is not
+    known yet and counts Monday–Friday (the worker's log and the admin say so).
+    Seeded from `chinesecalendar`; the State Council announces each next year around
+    November, and an administrator enters it here."""
+
+    day = models.DateField(_("日期"), unique=True)
+    workday = models.BooleanField(
+        _("上班"), default=False, help_text=_("勾选：调休上班日；不勾选：放假"))
+    name = models.CharField(_("节日"), max_length=32, blank=True)
+    source = models.CharField(_("来源"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name} {'上班' if self.workday else '放假'}"

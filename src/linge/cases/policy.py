@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from linge.areas.models import Area, Level
-from linge.cases.models import Case, Source, State, Supporter
+from linge.cases.models import Case, Category, Source, State, Supporter
 from linge.people.models import Membership, UnitKind, User
 from linge.people.roles import (
     GRID_ESCALATORS,
@@ -117,8 +117,12 @@ def supporter_only(actor: Actor, case: Case) -> bool:
     """A resident who sees the case only because they pressed 我也遇到: they follow its
     progress, but the reporter's own words and before-photos are not theirs to read."""
     user = actor.user
-    if user is None or not user.is_resident:
-        return False
+    if user is not None and not user.is_resident:
+        return False  # staff read a case whole where they may read it at all
+    if user is None and actor.tracking_case_id is None:
+        # A visitor following a case merged into this one (by its tracking code):
+        # a follower like a supporter, not this case's reporter.
+        return True
     return not follows_as_reporter(actor, case)
 
 
@@ -131,11 +135,43 @@ def _calls_of(user: User) -> Q:
              created_at__gte=timezone.now() - CALLER_ACCESS)
 
 
+def merge_targets(ids: Iterable[int]) -> set[int]:
+    """The cases these were merged into, followed to the end of a chain of merges
+    (A into B, B later into C): whoever followed A follows B and C."""
+    start = set(ids)
+    found: set[int] = set()
+    frontier = start
+    while frontier:
+        targets = set(Case.objects.filter(pk__in=sorted(frontier), merged_into__isnull=False)
+                      .values_list("merged_into_id", flat=True))
+        frontier = targets - found - start
+        found |= frontier
+    return found
+
+
+def followed_ids(tracked: Iterable[int]) -> list[int]:
+    """Cases a visitor follows by tracking code: the tracked ones and, when one was
+    merged, the case it was merged into (following it there; rating stays with that
+    case's own reporter)."""
+    tracked = list(tracked)
+    return tracked + sorted(merge_targets(tracked) - set(tracked)) if tracked else []
+
+
 def own_cases(resident: User) -> Q:
-    """The cases a resident follows: reported, supported (我也遇到) or phoned in."""
+    """The cases a resident follows: reported, supported (我也遇到) or phoned in, and
+    the cases that a call of theirs was merged into. (A merge makes the reporter and
+    supporters of the merged case supporters of its target; a caller has no account
+    to add, so the call leads there.)"""
     # A subquery, not a join: a join on supporters would need DISTINCT and a scan.
     supported = Supporter.objects.filter(user=resident).values("case_id")
-    return Q(reporter=resident) | Q(pk__in=supported) | _calls_of(resident)
+    condition = Q(reporter=resident) | Q(pk__in=supported) | _calls_of(resident)
+    if resident.phone:
+        merged_calls = Case.objects.filter(
+            _calls_of(resident), merged_into__isnull=False).values_list("pk", flat=True)
+        targets = merge_targets(merged_calls)
+        if targets:
+            condition |= Q(pk__in=sorted(targets))
+    return condition
 
 
 def sees_everything(user: User) -> bool:
@@ -189,8 +225,9 @@ def access_case(user: User, number: str) -> Case:
 
 def access_case_as_visitor(user: User, number: str, tracked: Iterable[int]) -> Case:
     """A resident page's read: the case if this visitor holds its tracking code in the
-    session (`tracked`: case ids) or may see it as `access_case` says; 404 otherwise."""
-    tracked = list(tracked)
+    session (`tracked`: case ids), or that of a case merged into it, or may see it as
+    `access_case` says; 404 otherwise."""
+    tracked = followed_ids(tracked)
     if tracked:
         case = Case.objects.filter(number=number, pk__in=tracked).first()
         if case is not None:
@@ -200,7 +237,7 @@ def access_case_as_visitor(user: User, number: str, tracked: Iterable[int]) -> C
 
 def visitor_cases_q(user: User, tracked: Iterable[int]) -> Q:
     """The cases a visitor follows on /mine: tracked in the session, and their own."""
-    condition = Q(pk__in=list(tracked))
+    condition = Q(pk__in=followed_ids(tracked))
     if user.is_authenticated and user.is_resident:
         condition |= own_cases(user)
     return condition
@@ -217,9 +254,16 @@ def access_supportable(number: str, offered: Iterable[int]) -> Case:
 
 def public_grid_cases(grid: Area) -> QuerySet[Case]:
     """What the grid page from the QR code shows to anyone: its cases, newest first,
-    without rejected or merged ones."""
-    return Case.objects.filter(grid=grid).exclude(state__in=NOT_PUBLIC_STATES).order_by(
-        "-created_at")
+    without rejected or merged ones, and only of categories listed in public (not a
+    dispute between named neighbours, a fraud lead, a family's hardship)."""
+    return Case.objects.filter(grid=grid, category__public=True).exclude(
+        state__in=NOT_PUBLIC_STATES).order_by("-created_at")
+
+
+def lists_publicly(category_id: int) -> bool:
+    """Whether open cases of this category may be shown to strangers (the report
+    form's "the same problem nearby", 我也遇到)."""
+    return Category.objects.filter(pk=category_id, public=True).exists()
 
 
 # Areas a user reaches.

@@ -182,6 +182,18 @@ def _set_resolve_deadline(case: Case, start: datetime) -> None:
     ), category.resolve_unit, start)
 
 
+def _set_stage(case: Case, start: datetime, amount, unit: str) -> None:
+    """Start the deadline of the stage the case enters (派遣时限 or 处置时限)."""
+    case.stage_due, case.stage_budget = _capped(case, *_deadline(amount, unit, start), unit,
+                                                start)
+    case.stage_left = None
+
+
+def _stage_unit(case: Case) -> str:
+    return (case.category.accept_unit if case.state == State.ESCALATED
+            else case.category.resolve_unit)
+
+
 def _capped(
     case: Case, due: datetime | None, budget: int, unit: str, start: datetime
 ) -> tuple[datetime | None, int]:
@@ -500,6 +512,8 @@ def escalate(case: Case, who, *, reason: str, now=None, store=None) -> Case:
     def apply(c: Case, at: datetime) -> None:
         c.escalated = True
         c.owner_unit_id = store.unit_id(c.town_id, UnitKind.TOWN_PLATFORM)
+        # 派遣时限: the town's time to dispatch, the category's time to take a case up.
+        _set_stage(c, at, c.category.accept_within, c.category.accept_unit)
 
     return _move(case, who, Action.ESCALATE, now=now, store=store, apply=apply, data={"reason": reason})
 
@@ -515,6 +529,8 @@ def suspend(case: Case, who, *, reason: str, now=None, store=None) -> Case:
             c.accept_left = calendar.between(at, c.accept_due, _clock(c.category.accept_unit))
         if c.resolve_due is not None:
             c.resolve_left = calendar.between(at, c.resolve_due, _clock(c.category.resolve_unit))
+        if c.stage_due is not None and c.state in deadlines.STAGES:
+            c.stage_left = calendar.between(at, c.stage_due, _clock(_stage_unit(c)))
 
     return _move(case, who, Action.SUSPEND, now=now, store=store, apply=apply, data={"reason": reason})
 
@@ -530,7 +546,11 @@ def resume(case: Case, who, *, note: str = "", now=None, store=None) -> Case:
         if c.resolve_left is not None:
             clock = _clock(c.category.resolve_unit)
             c.resolve_due = calendar.add(at, max(c.resolve_left, 0), clock)
-        c.accept_left = c.resolve_left = None
+        if c.stage_left is not None:
+            unit = (c.category.accept_unit if c.resume_state == State.ESCALATED
+                    else c.category.resolve_unit)
+            c.stage_due = calendar.add(at, max(c.stage_left, 0), _clock(unit))
+        c.accept_left = c.resolve_left = c.stage_left = None
         c.resume_state = ""
 
     return _move(case, who, Action.RESUME, now=now, store=store, apply=apply, data={"note": note})
@@ -589,6 +609,8 @@ def dispatch(
         c.dispatched_unit = unit
         c.owner_unit = unit
         c.lane = chosen_lane
+        # 处置时限: the unit's own time, the category's time to resolve, from now.
+        _set_stage(c, at, c.category.resolve_within, c.category.resolve_unit)
 
     return _move(
         case, who, Action.DISPATCH, now=now, store=store, check=check, apply=apply,
@@ -612,6 +634,8 @@ def return_case(case: Case, who, *, reason: str, now=None, store=None) -> Case:
             # The unit is off the case: it no longer sees it, nor the reporter's phone.
             # The event keeps who returned it.
             c.dispatched_unit = None
+            # Back with the town: a new 派遣时限 to send it to the right unit.
+            _set_stage(c, at, c.category.accept_within, c.category.accept_unit)
         else:
             c.owner_unit_id = store.unit_id(c.grid_id, UnitKind.GRID_TEAM)
 
@@ -643,6 +667,9 @@ def grant_extension(case: Case, who, *, note: str = "", now=None, store=None) ->
         base = c.resolve_due or at
         c.resolve_due = deadlines.calendar().add(base, seconds, clock)
         c.resolve_budget += seconds
+        if c.stage_due is not None:  # the unit asked: its own 处置时限 moves too
+            c.stage_due = deadlines.calendar().add(c.stage_due, seconds, clock)
+            c.stage_budget += seconds
         c.extension_requested = False
         c.extension_amount = 0
 
@@ -714,6 +741,10 @@ def reopen(case: Case, who, *, comment: str = "", now=None, store=None) -> Case:
         else:
             c.owner_unit_id = c.dispatched_unit_id
         _set_resolve_deadline(c, at)
+        if stage == "town":
+            _set_stage(c, at, c.category.accept_within, c.category.accept_unit)
+        elif stage == "unit" and c.dispatched_unit_id:
+            _set_stage(c, at, c.category.resolve_within, c.category.resolve_unit)
 
     return _move(case, who, Action.REOPEN, now=now, store=store, apply=apply,
                  data={"rating": Rating.UNSATISFIED, "comment": comment})
@@ -738,17 +769,18 @@ def auto_close(case: Case, who: Actor, *, now=None, store=None) -> Case:
 
 @performs(Action.FLAG_OVERDUE)
 def flag_overdue(case: Case, who: Actor, *, now=None, store=None) -> Case:
-    """Mark an open case overdue once its current deadline has passed (the worker's sweep)."""
+    """Mark an open case overdue once its overall deadline has passed (the worker's
+    sweep); a stage deadline (派遣时限, 处置时限) passing alone does not."""
 
     def check(c: Case, actor: Actor) -> None:
-        deadline = deadlines.current(c)
+        deadline = deadlines.overall(c)
         if deadline is None or not deadline.overdue(_now(now)):
             raise WorkflowError(c.state, Action.FLAG_OVERDUE, _("案件尚未超期"))
 
     def apply(c: Case, at: datetime) -> None:
         c.overdue = True
 
-    deadline = deadlines.current(case)
+    deadline = deadlines.overall(case)
     stage = deadline.stage if deadline else ""
     return _move(case, who, Action.FLAG_OVERDUE, now=now, store=store, check=check, apply=apply,
                  data={"stage": stage})

@@ -35,13 +35,10 @@ from linge.cases.models import Case, Category, ChainHead, Rating, Source
 from linge.cases.store import Store
 from linge.demo.city import CityInfo
 from linge.demo.places import Places
+from linge.demo.texts import describe
 from linge.people.models import Duty, Unit, UnitKind, User
 from linge.people.roles import SYSTEM, Actor, Roles, add_membership
 
-PLACES = ("村口", "菜市场旁", "小学门口", "河边", "公交站附近", "3号楼下", "主干道边",
-          "老街", "文化礼堂前", "停车场", "桥头", "篮球场边", "农贸市场", "卫生院门口")
-ASKS = ("请尽快处理。", "已经好几天了。", "影响出行。", "希望有人来看看。", "老人小孩经过很危险。",
-        "反映过一次了。", "晚上特别明显。", "")
 NOTES = ("已到现场处理完毕。", "已协调相关人员清理。", "已修复，现场恢复正常。", "已劝导整改。",
          "已联系责任单位处置。")
 HOUR = 3600
@@ -113,6 +110,7 @@ class HistoryMaker:
         self.store = store if store is not None else BatchStore(batch_rng)
         self.batch = isinstance(self.store, BatchStore)
         self.report = HistoryReport()
+        self.villages = {v.pk: v for v in info.villages}
         self.parents = {
             area.pk: area.parent_id for area in [*info.grids, *info.villages, *info.towns]
         }
@@ -124,7 +122,6 @@ class HistoryMaker:
         self.categories = info.categories
         # Common problems are reported far more often than rare ones.
         self.category_weights = _cumulative([1 / (i % 12 + 1) for i in range(len(info.categories))])
-        self.keywords = {c.pk: c.keywords.split() or [c.name] for c in info.categories}
         self.photos = demo_photos()
         self.places = Places(info.grids, rng)
         self.recent: collections.deque[tuple[Area, Category]] = collections.deque(maxlen=500)
@@ -218,10 +215,11 @@ class HistoryMaker:
     def _submit(self, grid: Area, category: Category, team: Teams, now: datetime) -> Case:
         rng = self.rng
         roll = rng.random()
-        keyword = rng.choice(self.keywords[category.pk])
-        text = f"{rng.choice(PLACES)}{keyword}，{category.name}。{rng.choice(ASKS)}"
+        village = self.villages[grid.parent_id]
+        text, place = describe(category.code, category.name,
+                               village.name.endswith("社区"), rng)
         kwargs: dict = {"category": category, "description": text, "grid": grid, "now": now,
-                        "store": self.store}
+                        "store": self.store, "address": f"{village.name}{place}" if place else ""}
         if roll < 0.22:
             who: Actor | User = rng.choice(team.hands)
             kwargs["source"] = Source.PATROL if roll < 0.18 else Source.VISIT
@@ -417,8 +415,14 @@ class HistoryMaker:
         reporter = rng.choice(self.info.residents)
         if reporter.pk == case.reporter_id or not clock.wall(rng.uniform(600, 4 * HOUR)):
             return
-        twin = workflow.submit(reporter, category=case.category, description=case.description,
+        # Another resident, in their own words, about the same place.
+        village = self.villages[case.grid.parent_id]
+        text, place = describe(case.category.code, case.category.name,
+                               village.name.endswith("社区"), rng,
+                               place=case.address.removeprefix(village.name))
+        twin = workflow.submit(reporter, category=case.category, description=text,
                                grid=case.grid, source=Source.QR, now=clock.now,
+                               address=f"{village.name}{place}" if place else "",
                                store=self.store).case
         self.report.cases += 1
         self.report.count("merged")

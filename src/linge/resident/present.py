@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from linge.areas.models import Area
 from linge.cases import messages
 from linge.cases.actions import declaration
-from linge.cases.models import Case, CaseEvent
+from linge.cases.models import Case, CaseEvent, State
 from linge.cases.transitions import Action
 
 
@@ -26,6 +26,26 @@ def team_of(grid: Area) -> list[tuple[str, str, str]]:
     )
     return [(m.get_duty_display(), m.user.display_name or m.user.username, m.user.phone)
             for m in rows]
+
+
+# States in the words residents use. The workbench's names (待派遣, 待核查) say what staff
+# must do next; a resident wants to know where the problem is.
+PLAIN_STATES = {
+    State.SUBMITTED: _("已提交，待受理"),
+    State.ACCEPTED: _("网格办理中"),
+    State.ESCALATED: _("已上报镇街"),
+    State.DISPATCHED: _("部门办理中"),
+    State.VERIFYING: _("镇街核查中"),
+    State.SUSPENDED: _("暂缓办理"),
+    State.RESOLVED: _("已办好，待评价"),
+    State.CLOSED: _("已办结"),
+    State.REJECTED: _("不予受理"),
+    State.MERGED: _("已合并办理"),
+}
+
+
+def plain_state(state: str) -> str:
+    return str(PLAIN_STATES.get(state, state))
 
 
 def mask_name(name: str) -> str:

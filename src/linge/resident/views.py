@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from linge.areas.locate import locate
 from linge.areas.models import Area, Level
-from linge.cases import intake, policy, workflow
+from linge.cases import deadlines, intake, policy, workflow
 from linge.cases.models import (
     Attachment,
     AttachmentKind,
@@ -48,7 +48,7 @@ from linge.notify.models import Channel, Outbox
 from linge.people.roles import Actor
 from linge.plaintext import small_int
 from linge.resident import cached, otp
-from linge.resident.present import outline, timeline
+from linge.resident.present import outline, plain_state, timeline
 from linge.resident.qr import check_signature, grid_signature
 
 MAX_PHOTOS = 9
@@ -327,7 +327,7 @@ def _nearby_grid(request: HttpRequest) -> int | None:
 @require_GET
 def nearby_json(request: HttpRequest) -> JsonResponse:
     category = small_int(request.GET.get("category"))
-    if category is None:
+    if category is None or not policy.lists_publicly(category):
         return JsonResponse({"cases": []})
     lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
     grid_id = _nearby_grid(request)
@@ -340,7 +340,7 @@ def nearby_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"cases": [
         {
             "number": c.number, "category": c.category.name,
-            "state": c.get_state_display(),
+            "state": plain_state(c.state),
             "date": timezone.localtime(c.created_at).strftime("%m-%d"),
             "distance": round(d) if d is not None else None, "support": c.support_count,
             "url": reverse("resident:support", args=[c.number]),
@@ -468,20 +468,33 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     can_rate = "rate" in workflow.allowed_actions(case, actor)
     supporter_only = policy.supporter_only(actor, case)
     attachments = list(case.attachments.order_by("kind", "pk"))
+    merged_from = _followed_merged(request, case)
     if supporter_only:
         attachments = [a for a in attachments if a.kind == AttachmentKind.AFTER]
     return render(request, "resident/case.html", {
         "case": case, "steps": timeline(case), "tracking_code": tracking_code,
-        "supporter_only": supporter_only,
+        "supporter_only": supporter_only, "merged_from": merged_from,
+        "merged_into": case.merged_into if case.state == State.MERGED else None,
         "can_rate": can_rate, "ratings": Rating.choices,
         "before": [a for a in attachments if a.kind == AttachmentKind.BEFORE],
         "after": [a for a in attachments if a.kind == AttachmentKind.AFTER],
-        # A suspended case's clock stands still: its old due date would mislead.
-        "deadline": None if case.state == State.SUSPENDED else (
-            case.resolve_due or case.accept_due),
+        # Only a running clock has a deadline to show: a suspended case's stands still,
+        # and a resolved one waits for the resident's rating, not for the handler.
+        "deadline": deadline.due if (deadline := deadlines.current(case)) else None,
         "reopened": request.GET.get("reopened") == "1",
         "rated": request.GET.get("rated") == "1",
     })
+
+
+def _followed_merged(request: HttpRequest, case: Case) -> list[Case]:
+    """The cases merged into this one that this visitor followed (by tracking code, as
+    reporter or caller): the page says why they see it."""
+    merged = list(case.merged_cases.order_by("pk"))
+    if not merged:
+        return []
+    tracked = set(policy.followed_ids(_tracked(request)))
+    followed = policy.visitor_cases_q(request.user, tracked)
+    return list(Case.objects.filter(followed, pk__in=[c.pk for c in merged]).order_by("pk"))
 
 
 @require_POST

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linge.cases import workflow
-from linge.cases.models import Category
+from linge.cases.forms import CategoryField
 
 
 class ImportForm(forms.Form):
@@ -23,9 +23,7 @@ class VisitForm(forms.Form):
     follow_up_on = forms.DateField(label=gettext_lazy("回访日期（选填）"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
     found_problem = forms.BooleanField(label=gettext_lazy("发现问题，登记为案件"), required=False)
-    category = forms.ModelChoiceField(
-        label=gettext_lazy("问题分类"), required=False,
-        queryset=Category.objects.filter(active=True, parent__isnull=False).order_by("code"))
+    category = CategoryField(required=False)
     problem = forms.CharField(label=gettext_lazy("问题描述"), required=False,
                               max_length=workflow.MAX_DESCRIPTION,
                               widget=forms.Textarea(attrs={"rows": 3}))

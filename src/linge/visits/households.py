@@ -138,7 +138,7 @@ class Coverage:
 
 def coverage(grids, since: datetime | None = None, days: int = 90) -> list[Coverage]:
     since = since or timezone.now() - timedelta(days=days)
-    grids = list(grids.select_related(*Area.NAME_PATH).order_by("code")[:500])
+    grids = list(grids.select_related(*Area.NAME_PATH).order_by("code"))
     ids = [g.pk for g in grids]
     registered = dict(Household.objects.filter(grid_id__in=ids).values_list("grid_id")
                       .annotate(n=Count("pk")))
@@ -150,3 +150,88 @@ def coverage(grids, since: datetime | None = None, days: int = 90) -> list[Cover
                  by_grid.get(g.pk, {}).get("n", 0))
         for g in grids
     ]
+
+
+# Coverage rolled up: the whole reach, its towns, their villages, their grids.
+
+@dataclass
+class Tally:
+    """Coverage of one area (a town, a village or a grid) or of the whole reach."""
+
+    code: str
+    name: str
+    level: str
+    pk: int = 0
+    grids: int = 0
+    households: int = 0  # on the register (住户名册)
+    claimed: int = 0  # the areas' own household counts (shown on the grid page)
+    visited: int = 0  # households visited in the period
+    visits: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.visited / self.households if self.households else None
+
+    @property
+    def percent(self) -> int | None:
+        rate = self.rate
+        return None if rate is None else round(rate * 100)
+
+    def add(self, other: Tally) -> None:
+        self.grids += other.grids
+        self.households += other.households
+        self.claimed += other.claimed
+        self.visited += other.visited
+        self.visits += other.visits
+
+
+@dataclass
+class CoverageTree:
+    total: Tally
+    towns: dict[str, Tally]
+    villages: dict[str, Tally]
+    grids: dict[str, Tally]
+    parent: dict[str, str]  # area code → its parent's code
+
+    def children(self, code: str | None) -> list[Tally]:
+        """The areas one level under `code` (None: the top of the reach: its towns,
+        or its villages or grids when it holds only one town or village)."""
+        if code is None:
+            for level in (self.towns, self.villages, self.grids):
+                if len(level) > 1 or level is self.grids:
+                    return sorted(level.values(), key=lambda t: t.code)
+        rows = [t for level in (self.villages, self.grids) for t in level.values()
+                if self.parent.get(t.code) == code]
+        return sorted(rows, key=lambda t: t.code)
+
+    def find(self, code: str) -> Tally | None:
+        return self.towns.get(code) or self.villages.get(code) or self.grids.get(code)
+
+
+def coverage_tree(grids, days: int = 90, since: datetime | None = None) -> CoverageTree:
+    """Coverage of every grid in `grids` and its sums by village, town and in all, in
+    three queries whatever the number of grids."""
+    since = since or timezone.now() - timedelta(days=days)
+    rows = list(grids.values_list(
+        "pk", "code", "name", "households", "parent__code", "parent__name",
+        "parent__parent__code", "parent__parent__name").order_by("code"))
+    scope = grids.values("pk")
+    registered = dict(Household.objects.filter(grid__in=scope).values_list("grid_id")
+                      .annotate(n=Count("pk")))
+    visited = {v["grid_id"]: v for v in Visit.objects.filter(grid__in=scope, at__gte=since)
+               .values("grid_id").annotate(visited=Count("household_id", distinct=True),
+                                           n=Count("pk"))}
+    total = Tally("", _("全部"), "all")
+    tree = CoverageTree(total, {}, {}, {}, {})
+    for pk, code, name, claimed, v_code, v_name, t_code, t_name in rows:
+        seen = visited.get(pk, {})
+        grid = Tally(code, name, Level.GRID, pk, 1, registered.get(pk, 0), claimed,
+                     seen.get("visited", 0), seen.get("n", 0))
+        tree.grids[code] = grid
+        tree.parent[code] = v_code
+        tree.parent[v_code] = t_code
+        village = tree.villages.setdefault(v_code, Tally(v_code, v_name, Level.VILLAGE))
+        town = tree.towns.setdefault(t_code, Tally(t_code, t_name, Level.TOWN))
+        for tally in (village, town, total):
+            tally.add(grid)
+    return tree

@@ -6,6 +6,7 @@ import secrets
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,12 +21,29 @@ from linge.visits import households as H
 from linge.visits.forms import ImportForm, VisitForm
 from linge.visits.models import KNOWN_TAGS, Household, Visit
 
+OVERVIEW_PAGE = 50
+
 
 @staff_required
 def overview(request: HttpRequest) -> HttpResponse:
+    """Coverage of the user's reach, rolled up: the towns (or villages, or grids when
+    the reach holds one), each leading to the level under it; 50 rows a page."""
     days = bounded_int(request.GET.get("days"), 90, 1, 3660)
-    rows = H.coverage(policy.reachable_grids(request.user), days=days)
-    return render(request, "visits/overview.html", {"rows": rows, "days": days})
+    tree = H.coverage_tree(policy.reachable_grids(request.user), days=days)
+    code = request.GET.get("area", "")[:20] or None
+    here = tree.find(code) if code else None
+    if code and here is None:
+        raise Http404(_("区域不存在或无权查看"))
+    trail = []
+    walk = code
+    while walk and tree.find(walk) is not None:
+        trail.insert(0, tree.find(walk))
+        walk = tree.parent.get(walk)
+    page = Paginator(tree.children(code), OVERVIEW_PAGE).get_page(request.GET.get("page"))
+    return render(request, "visits/overview.html", {
+        "total": here or tree.total, "trail": trail, "page": page, "rows": page.object_list,
+        "days": days, "area": code or "",
+    })
 
 
 @staff_required

@@ -12,9 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linge.areas.models import Area
-from linge.cases.forms import TextField
+from linge.cases.forms import CategoryField, TextField
 from linge.cases.limits import MAX_ADDRESS, MAX_DESCRIPTION
-from linge.cases.models import Category
 from linge.net import client_ip
 from linge.workbench import lockout
 
@@ -41,7 +40,7 @@ class LockingAuthenticationForm(AuthenticationForm):
 
 class NewCaseForm(forms.Form):
     grid = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("网格"))
-    category = forms.ModelChoiceField(queryset=None, label=_("问题分类"))
+    category = CategoryField()
     description = TextField(label=_("问题描述"), max_length=MAX_DESCRIPTION, rows=4,
                             required=True)
     address = forms.CharField(label=_("地址"), max_length=MAX_ADDRESS, required=False)
@@ -56,12 +55,6 @@ class NewCaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["grid"].queryset = grids
         self.fields["grid"].label_from_instance = lambda area: area.full_name
-        self.fields["category"].queryset = Category.objects.filter(
-            active=True, parent__isnull=False
-        ).select_related("parent").order_by("code")
-        self.fields["category"].label_from_instance = (
-            lambda c: f"{c.parent.name} / {c.name}" if c.parent else c.name
-        )
 
 
 class HigherForm(NewCaseForm):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("case/<str:number>/do/<str:action>/", case.act, name="act"),
     path("new/", new_case.ways_in, name="ways_in"),
     path("new/<str:source>/", new_case.new_case, name="new_case"),
+    path("new/<str:source>/grids", new_case.grid_search, name="grid_search"),
     path("visits/", include("linge.visits.urls")),
     path("hot/", include("linge.insights.urls")),
 ]

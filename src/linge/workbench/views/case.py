@@ -19,7 +19,7 @@ from linge.people.decorators import staff_required
 from linge.people.models import User
 from linge.people.privacy import mask_phone
 from linge.people.roles import Actor
-from linge.workbench.svgmap import grid_map
+from linge.workbench.svgmap import grid_map, navigation
 from linge.workbench.views.inbox import deadline_view
 
 
@@ -63,16 +63,12 @@ def case_context(case: Case, user: User, refused: workflow.InputRefused | None =
             for s in case.supporters.select_related("user").order_by("at")
         ],
         **deadline_view(case, now),
+        "merged_cases": list(case.merged_cases.order_by("pk")),
         "map": grid_map(case.grid.boundary, case.lon, case.lat),
+        "nav": navigation(case.grid.boundary, case.lon, case.lat,
+                          case.address or case.grid.name),
         "actions": _moves(case, user, refused),
-        "merge_candidates": (
-            _merge_candidates(case, user) if Action.MERGE in workflow.allowed_actions(case, user)
-            else []),
     }
-
-
-def _merge_candidates(case: Case, user: User) -> list[Case]:
-    return workflow.bind(Action.MERGE, case, user).candidates()
 
 
 @staff_required

@@ -22,6 +22,7 @@ from linge.people.models import Lane, Unit
 from linge.people.roles import roles_of
 from linge.plaintext import small_int, strip_controls
 from linge.workbench import queries as Q_
+from linge.workbench.views.exports import EXPORT_LIMIT
 
 PAGE_SIZE = 30
 BULK_ACTIONS = (Action.ACCEPT, Action.DISPATCH)
@@ -59,6 +60,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "bulk": _bulk_options(request.user, f.tab),
         "roles": roles,
         "this_year": str(timezone.localtime(now).year),  # older dates show their year
+        "export_limit": EXPORT_LIMIT,
     }
     return render(request, "workbench/inbox.html", context)
 

@@ -3,16 +3,18 @@ down (上级交办). The rules of each channel live in `cases.intake`."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
 from linge.areas.models import Area
 from linge.cases import intake, policy, workflow
@@ -20,6 +22,7 @@ from linge.cases.models import Source
 from linge.cases.photos import PhotoRejected
 from linge.people.decorators import staff_required
 from linge.workbench.forms import HigherForm, HotlineForm, NewCaseForm
+from linge.workbench.queries import search_grids
 
 WAYS_IN = {
     Source.PATROL: (gettext_lazy("巡查发现"),
@@ -87,6 +90,30 @@ def new_case(request: HttpRequest, source: str) -> HttpResponse:
     return render(request, "workbench/new_case.html", {
         "form": form, "title": title, "help": help_text, "source": source, "done": done,
     }, status=400 if request.method == "POST" else 200)
+
+
+@staff_required
+@require_GET
+def grid_search(request: HttpRequest, source: str) -> JsonResponse:
+    """The grids this user may file a case of this source into that match the words or
+    the position typed, best first, for the entry form's grid picker."""
+    if source not in WAYS_IN:
+        raise Http404()
+    if not policy.may_file(request.user, source):
+        raise PermissionDenied(_("您的职责不能使用该登记入口"))
+    grids = policy.grids_for_filing(request.user, source)
+    lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
+    found = search_grids(grids, request.GET.get("q", ""), lon, lat)
+    return JsonResponse({"grids": [{"id": g.pk, "code": g.code, "name": g.name}
+                                   for g in found]})
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        number = float(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 @staff_required

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from linge.areas.models import Area
+from linge.areas.models import Area, Level
 from linge.demo.city import CITY_CODE, DEMO_PASSWORD, CityExists, build_city
 from linge.demo.history import make_history
+from linge.demo.register import build_register
 
 DEFAULT_CASES = 20_000
 
@@ -45,10 +46,13 @@ class Command(BaseCommand):
             info = build_city(options["seed"])
         except CityExists as error:
             raise CommandError(str(error)) from None
+        households = build_register(
+            Area.objects.filter(level=Level.GRID).select_related("parent"), options["seed"])
         city_seconds = time.monotonic() - started
         self.stdout.write(
             f"城市：{len(info.towns)} 个镇街，{len(info.villages)} 个村社，"
-            f"{len(info.grids)} 个网格，{len(info.users)} 名工作人员（{city_seconds:.1f} 秒）"
+            f"{len(info.grids)} 个网格，{len(info.users)} 名工作人员，"
+            f"住户名册 {households} 户（{city_seconds:.1f} 秒）"
         )
         end = self._until(options["until"])
         history_started = time.monotonic()

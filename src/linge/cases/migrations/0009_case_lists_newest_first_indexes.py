@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('areas', '0001_area_tree'),
-        ('cases', '0005_case_reply_reminders_longer_submit_keys'),
+        ("cases", "0008_case_stage_deadlines_dispatch_and_handle"),
         ('people', '0001_accounts_units_duties'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
