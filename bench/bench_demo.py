@@ -165,6 +165,8 @@ def show(label: str, result: dict) -> None:
 
 
 def verdict(rate: float, label: str) -> bool:
+    """Print whether the time target is met. A missed target is said plainly but does
+    not fail the run: only a wrong answer (an unverified history) does."""
     projected = TARGET_CASES / rate
     ok = projected < TARGET_SECONDS
     print(
@@ -234,13 +236,13 @@ def main() -> int:
     show("BatchStore", batch)
     ok &= base["verified"] and batch["verified"]
     compare("SQLite", batch, base)
-    ok &= verdict(batch["rate"], f"projected from {batch['cases']:,} cases")
+    verdict(batch["rate"], f"projected from {batch['cases']:,} cases")
     if args.million:
         print("SQLite, 1,000,000 cases (progress every 50,000):", flush=True)
         million = measure(TARGET_CASES, "batch")
         show("BatchStore", million)
         ok &= million["verified"]
-        ok &= verdict(million["rate"], "measured")
+        verdict(million["rate"], "measured")
         total = million["seconds"] + million["city_seconds"]
         print(f"  with migrate and the city: {total / 60:.1f} min")
     if args.postgres:
@@ -253,7 +255,7 @@ def main() -> int:
         show("BatchStore", pg_batch)
         ok &= pg_base["verified"] and pg_batch["verified"]
         compare("PostgreSQL", pg_batch, pg_base)
-        ok &= verdict(pg_batch["rate"], f"projected from {pg_batch['cases']:,} cases")
+        verdict(pg_batch["rate"], f"projected from {pg_batch['cases']:,} cases")
     return 0 if ok else 1
 
 
