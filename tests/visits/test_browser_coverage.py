@@ -21,7 +21,7 @@ def test_leader_drills_down_the_coverage(live_server, browser, city: City) -> No
     page.fill("#id_username", "leader")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/work/")
+    page.wait_for_url(live_server.url + "/cockpit/")  # a leader lands on the cockpit
     page.goto(live_server.url + "/work/visits/")
     assert "4 个网格 · 名册 1150 户 · 已走访 0 户 · 走访 0 次" in page.inner_text("#total")
     town = page.locator(f"#coverage li[data-code='{city.town.code}']")

@@ -80,7 +80,8 @@ def _followers(case: Case, event: CaseEvent) -> list[User]:
 
 def _callers(case: Case, event: CaseEvent) -> list[str]:
     phones = [case.reporter_phone] if case.reporter_id is None and case.reporter_phone else []
-    if event.action != Action.ADD_SUPPORT:
+    # Nothing is merged into a case being submitted, and 我也遇到 tells only its resident.
+    if event.action not in (Action.ADD_SUPPORT, Action.SUBMIT):
         merged = (Case.objects.filter(merged_into=case, reporter__isnull=True)
                   .exclude(reporter_phone="").values_list("reporter_phone", flat=True))
         phones += sorted(set(merged) - set(phones))
