@@ -6,6 +6,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/linge
 PYTEST_ARGS ?=
 
 VENDOR := src/linge/cockpit/static/cockpit/vendor
+API_VENDOR := src/linge/api/static/api/vendor
 
 .PHONY: setup setup-run run test test-tools test-sqlite test-postgres lint bench bench-figures \
 	mutate screenshots clean
@@ -38,9 +39,16 @@ $(VENDOR)/.copied: node_modules/.installed
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
 	touch $@
 
-setup-run: $(VENV)/.installed-run $(VENDOR)/.copied
+# Swagger UI for the API's docs page (/api/v1/docs), served from our static files.
+$(API_VENDOR)/.copied: node_modules/.installed
+	mkdir -p $(API_VENDOR)
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		$(API_VENDOR)/
+	touch $@
 
-setup: $(VENV)/.installed $(VENDOR)/.copied
+setup-run: $(VENV)/.installed-run $(VENDOR)/.copied $(API_VENDOR)/.copied
+
+setup: $(VENV)/.installed $(VENDOR)/.copied $(API_VENDOR)/.copied
 
 run: setup-run
 	$(BIN)/linge migrate --no-input
@@ -99,4 +107,4 @@ screenshots: setup
 	cp var/test/screenshots/*.png docs/screenshots/
 
 clean:
-	rm -rf $(VENV) var node_modules $(VENDOR)
+	rm -rf $(VENV) var node_modules $(VENDOR) $(API_VENDOR)

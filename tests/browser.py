@@ -60,3 +60,16 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Wait until `expression` is true in the page. Playwright's wait_for_function
+    evaluates its predicate with eval(), which the site's Content-Security-Policy forbids;
+    page.evaluate goes through the DevTools protocol and is not subject to it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        time.sleep(0.05)

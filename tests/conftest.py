@@ -21,7 +21,7 @@ from linge.areas.models import Area, Level
 from linge.cases.models import Category, TimeUnit
 from linge.people.models import Duty, Lane, Membership, Unit, UnitKind, User
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.live"]
 
 TZ = ZoneInfo("Asia/Shanghai")
 PASSWORD = "correct horse battery"

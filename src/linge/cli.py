@@ -40,7 +40,15 @@ def _serve(args: list[str]) -> None:
         _start_worker()
     bind = os.environ.get("LINGE_BIND", "127.0.0.1:8000")
     workers = os.environ.get("LINGE_WORKERS", "2")
-    sys.argv = ["gunicorn", "--bind", bind, "--workers", workers, *args, "linge.wsgi:application"]
+    threads = os.environ.get("LINGE_THREADS", "4")
+    # Threads: a request busy decoding photos (which waits for its turn, cases.photos)
+    # leaves the others of its process free. Request lines and headers are bounded;
+    # bodies are bounded by linge.guard before they are read.
+    sys.argv = ["gunicorn", "--bind", bind, "--workers", workers,
+                "--worker-class", "gthread", "--threads", threads,
+                "--limit-request-line", "4094", "--limit-request-fields", "100",
+                "--limit-request-field_size", "8190",
+                *args, "linge.wsgi:application"]
     run()
 
 

@@ -32,3 +32,17 @@ def bounded_int(text: str | None, default: int, lowest: int, highest: int) -> in
     default when there is none or it is not a number."""
     number = small_int(text)
     return default if number is None else max(lowest, min(number, highest))
+
+
+# A cell a spreadsheet would read as a formula (CSV/formula injection): =, +, -, @, and
+# tab or carriage return ahead of one. Text from residents must stay text in Excel.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sheet_text(value):
+    """A value for a spreadsheet cell: text that would start a formula gets a leading '."""
+    if isinstance(value, str):
+        value = strip_controls(value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
+    return value

@@ -28,11 +28,21 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("LINGE_DEBUG must be off when LINGE_PRODUCTION is on")
 
 
+def weak_secret(key: str) -> str:
+    """Why a production secret key is too weak to sign sessions and derive keys, or ""."""
+    if len(key) < 50:
+        return "LINGE_SECRET_KEY must be at least 50 characters"
+    if len(set(key)) < 16 or key.startswith("django-insecure-"):
+        return ("LINGE_SECRET_KEY is too predictable (fewer than 16 different characters): "
+                "generate one, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
+    return ""
+
+
 def _secret_key() -> str:
     key = env_str("LINGE_SECRET_KEY", "")
     if key:
-        if PRODUCTION and len(key) < 40:
-            raise ImproperlyConfigured("LINGE_SECRET_KEY must be at least 40 characters")
+        if PRODUCTION and weak_secret(key):
+            raise ImproperlyConfigured(weak_secret(key))
         return key
     if PRODUCTION:
         raise ImproperlyConfigured("LINGE_SECRET_KEY is required when LINGE_PRODUCTION is on")
@@ -49,6 +59,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("LINGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "LINGE_ALLOWED_HOSTS must name the site's hosts in production, not a wildcard (*)")
 CSRF_TRUSTED_ORIGINS = env_list("LINGE_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -61,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "linge.areas",
     "linge.people",
+    "linge.clients",
     "linge.cases",
     "linge.notify",
     "linge.demo",
@@ -70,10 +84,13 @@ INSTALLED_APPS = [
     "linge.workbench",
     "linge.cockpit",
     "linge.api",
+    "linge.open311",
 ]
 
 MIDDLEWARE = [
+    "linge.guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "linge.workbench.middleware.SiteLanguageForStaffMiddleware",
@@ -81,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "linge.people.sessions.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -88,6 +106,12 @@ MIDDLEWARE = [
 ROOT_URLCONF = "linge.urls"
 WSGI_APPLICATION = "linge.wsgi.application"
 AUTH_USER_MODEL = "people.User"
+# Every username-and-password login goes through the lock (people.auth); ModelBackend
+# stays listed for the sessions it already signed and for residents' code logins.
+AUTHENTICATION_BACKENDS = [
+    "linge.people.auth.LockingBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 TEMPLATES = [
     {
@@ -171,8 +195,48 @@ STORAGES = {
 }
 
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = env_bool("LINGE_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    if not env_bool("LINGE_SECURE_COOKIES", True):
+        raise ImproperlyConfigured(
+            "LINGE_SECURE_COOKIES must stay on in production (sessions over plain HTTP)")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # HTTPS only: redirect plain HTTP (but the health check), and tell browsers for a year.
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("LINGE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # Linge listens on loopback behind its reverse proxy, which terminates TLS and says
+    # so in this header (it must set it itself, overwriting any the client sent).
+    _https_header = env_str("LINGE_PROXY_HTTPS_HEADER", "X-Forwarded-Proto")
+    if _https_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _https_header.upper().replace("-", "_"), "https")
+else:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("LINGE_SECURE_COOKIES", False)
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else from the
+# site itself; no inline script or style attribute runs. Map tiles come from
+# LINGE_MAP_TILES' host when one is set.
+_tile_origin = ""
+if env_str("LINGE_MAP_TILES", ""):
+    from urllib.parse import urlsplit
+
+    _parts = urlsplit(env_str("LINGE_MAP_TILES", ""))
+    _tile_origin = f"{_parts.scheme}://{_parts.netloc}" if _parts.netloc else ""
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *([_tile_origin] if _tile_origin else [])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # Domain settings.
 # Working hours for 工作时/工作日 deadlines: comma-separated HH:MM-HH:MM periods.
@@ -183,9 +247,15 @@ LINGE_LOCATE_FALLBACK_M = env_float("LINGE_LOCATE_FALLBACK_M", 300.0)
 LINGE_AUTO_CLOSE_DAYS = env_int("LINGE_AUTO_CLOSE_DAYS", 7, minimum=1)
 # linge worker: seconds a worker holds claimed outbox rows before another copy may take them.
 LINGE_WORKER_LEASE = env_int("LINGE_WORKER_LEASE", 60, minimum=1)
-# Workbench login: failures per username and address before a lock, and its length.
+# The login lock (people.lockout) of the workbench, the admin and API tokens: failures
+# per username and address, per username from any address, per address for any username.
 LINGE_LOGIN_MAX_FAILURES = env_int("LINGE_LOGIN_MAX_FAILURES", 5, minimum=1)
+LINGE_LOGIN_ACCOUNT_MAX_FAILURES = env_int("LINGE_LOGIN_ACCOUNT_MAX_FAILURES", 20, minimum=1)
+LINGE_LOGIN_ADDRESS_MAX_FAILURES = env_int("LINGE_LOGIN_ADDRESS_MAX_FAILURES", 20, minimum=1)
 LINGE_LOGIN_LOCK_MINUTES = env_int("LINGE_LOGIN_LOCK_MINUTES", 15, minimum=1)
+# Staff and admin sessions end this long after their last request; residents keep
+# Django's two weeks (SESSION_COOKIE_AGE).
+LINGE_STAFF_SESSION_HOURS = env_int("LINGE_STAFF_SESSION_HOURS", 10, minimum=1)
 # Reverse proxies whose X-Forwarded-For is believed when telling one client's address
 # from another (login lock, verification-code limits). Empty: REMOTE_ADDR only.
 LINGE_TRUSTED_PROXIES = env_networks("LINGE_TRUSTED_PROXIES", [])
@@ -201,6 +271,19 @@ if LINGE_SMS_BACKEND == "http" and not LINGE_SMS_URL.startswith(("http://", "htt
 LINGE_PUBLIC_URL = env_str("LINGE_PUBLIC_URL", "http://127.0.0.1:8000")
 LINGE_PHOTO_MAX_BYTES = env_int("LINGE_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 LINGE_PHOTO_MAX_PIXELS = env_int("LINGE_PHOTO_MAX_PIXELS", 40_000_000, minimum=1)
+# Decoding work (cases.photos.Budget): pixels of all photos of one request, seconds of
+# decoding per request, photos decoded at once per process (others wait their turn).
+LINGE_PHOTO_REQUEST_PIXELS = env_int("LINGE_PHOTO_REQUEST_PIXELS", 120_000_000, minimum=1)
+LINGE_PHOTO_DECODE_SECONDS = env_float("LINGE_PHOTO_DECODE_SECONDS", 20.0, minimum=0.1)
+LINGE_PHOTO_DECODERS = env_int("LINGE_PHOTO_DECODERS", 1, minimum=1)
+# The largest request body (linge.guard): nine photos and the form around them. A longer
+# Content-Length is refused before a byte is read or spooled to a temporary file.
+LINGE_REQUEST_MAX_BYTES = env_int(
+    "LINGE_REQUEST_MAX_BYTES", LINGE_PHOTO_MAX_BYTES * 9 + 1024 * 1024, minimum=1024)
+
+# The audit chain's head is sealed with this key (cases.chain.head_seal); by default one
+# derived from the secret key. Keep it out of the database and its backups.
+LINGE_AUDIT_KEY = env_str("LINGE_AUDIT_KEY", "")
 
 # Leaders' screens (insights, cockpit): the ranking's weights and fairness, the map.
 LINGE_RANK_MIN_CASES = env_int("LINGE_RANK_MIN_CASES", 10, minimum=1)

@@ -30,4 +30,5 @@ urlpatterns = [
     path("work/", include("linge.workbench.urls")),
     path("cockpit/", include("linge.cockpit.urls")),
     path("api/v1/", include("linge.api.urls")),
+    path("open311/v2/", include("linge.open311.urls")),
 ]

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from linge.cases import workflow
-from linge.cases.chain import GENESIS, event_hash, verify_chain
+from linge.cases.chain import GENESIS, event_hash, head_seal, verify_chain
 from linge.cases.models import CaseEvent, ChainHead
 from linge.notify.models import Outbox
 from tests.conftest import City, at
@@ -42,7 +42,7 @@ def reseal(seq: int, prev_hash: str | None = None, **changes) -> str:
         prev_hash=event.prev_hash, seq=event.seq, case_number=event.case.number,
         action=event.action, actor_id=event.actor_id, actor_label=event.actor_label,
         from_state=event.from_state, to_state=event.to_state, data=event.data,
-        public=event.public, at=event.at,
+        public=event.public, at=event.at, fields=event.fields,
     )
     CaseEvent.objects.filter(pk=event.pk).update(
         hash=event.hash, prev_hash=event.prev_hash, **changes
@@ -126,10 +126,24 @@ def test_events_of_one_case_dropped(history: City) -> None:
     assert (count, problem.seq) == (3, 4) and "缺失" in problem.reason
 
 
+def rewrite_head(seq: int, head_hash: str, *, with_key: bool = True) -> None:
+    """Point the head at (seq, hash); `with_key`: as an insider who also holds the audit
+    key would, resealing it (the checks after the seal's are then what catches it)."""
+    seal = head_seal(seq, head_hash) if with_key else "f" * 64
+    ChainHead.objects.filter(pk=1).update(seq=seq, hash=head_hash, seal=seal)
+
+
+def test_the_head_rewritten_without_the_key_is_caught_by_its_seal(history: City) -> None:
+    drop(7, 8, 9)
+    ChainHead.objects.filter(pk=1).update(seq=6, hash=hash_of(6))
+    count, problem = verify_chain()
+    assert count == 6 and "链尾签名不符" in problem.reason
+
+
 def test_events_of_the_last_case_dropped_and_the_head_rewritten(history: City) -> None:
     number = CaseEvent.objects.get(seq=7).case.number
     drop(7, 8, 9)
-    ChainHead.objects.filter(pk=1).update(seq=6, hash=hash_of(6))
+    rewrite_head(6, hash_of(6))
     count, problem = verify_chain()
     assert count == 6 and problem.case == number and "没有任何事件" in problem.reason
     with pytest.raises(CommandError, match=number):
@@ -139,7 +153,7 @@ def test_events_of_the_last_case_dropped_and_the_head_rewritten(history: City) -
 def test_last_event_dropped_and_the_head_rewritten(history: City) -> None:
     number = CaseEvent.objects.get(seq=9).case.number
     drop(9)
-    ChainHead.objects.filter(pk=1).update(seq=8, hash=hash_of(8))
+    rewrite_head(8, hash_of(8))
     count, problem = verify_chain()
     assert count == 8 and problem.case == number and "最后一个事件" in problem.reason
 
@@ -173,6 +187,6 @@ def test_two_events_swapped_and_resealed_in_their_new_order(history: City) -> No
     prev = hash_of(4)
     for seq in range(5, 10):
         prev = reseal(seq, prev_hash=prev)
-    ChainHead.objects.filter(pk=1).update(hash=prev)
+    rewrite_head(9, prev)
     count, problem = verify_chain()
     assert count == 9 and problem is not None and problem.case == five.case.number

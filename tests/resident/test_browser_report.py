@@ -11,7 +11,7 @@ from linge.cases import workflow
 from linge.cases.models import Attachment, Case, State
 from linge.cases.photos import store_photo
 from linge.resident.qr import grid_qr_path
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_until
 from tests.resident.conftest import jpeg_bytes, last_code, write_jpeg
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def open_report(page) -> None:
 
 def fill_report(page, tmp_path, text: str) -> None:
     page.fill("#desc", text)
-    page.wait_for_function("document.getElementById('cat').value !== ''")  # suggested
+    wait_until(page, "document.getElementById('cat').value !== ''")  # suggested
     photo = write_jpeg(tmp_path / "before.jpg", gps=(121.305, 28.305))
     page.set_input_files("#ph", str(photo))
     page.wait_for_selector("#thumbs img")
@@ -152,11 +152,11 @@ def test_me_too_on_a_nearby_case(live_server, page, city, dialogs) -> None:
     page.goto(base + grid_qr_path(city.grid.code))
     open_report(page)
     page.fill("#desc", "这里的垃圾没人清")
-    page.wait_for_function("document.getElementById('cat').value !== ''")
+    wait_until(page, "document.getElementById('cat').value !== ''")
     page.click("#loc")
-    page.wait_for_function("document.getElementById('lon').value !== ''")
+    wait_until(page, "document.getElementById('lon').value !== ''")
     # The form says which grid the position puts the report in.
-    page.wait_for_function("document.getElementById('locs').textContent.includes('问题将报给')")
+    wait_until(page, "document.getElementById('locs').textContent.includes('问题将报给')")
     assert city.grid.full_name in page.inner_text("#locs")
     page.click("#send")
     page.wait_for_selector("#dups:not([hidden])")

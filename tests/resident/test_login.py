@@ -44,7 +44,8 @@ def test_six_wrong_codes_lock_and_nothing_is_created(client) -> None:
 def test_a_second_code_within_a_minute_is_refused(client) -> None:
     client.post("/login", {"phone": PHONE, "action": "send"})
     response = client.post("/login", {"phone": PHONE, "action": "send"})
-    assert response.status_code == 400 and "一分钟" in response.content.decode()
+    assert response.status_code == 429 and "1 分钟后再试" in response.content.decode()
+    assert 0 < int(response["Retry-After"]) <= 61
 
 
 def test_logout_keeps_nothing_of_the_resident(client, city) -> None:

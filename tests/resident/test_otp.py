@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from linge.people.models import User
@@ -24,7 +26,29 @@ def test_code_is_sent_and_only_its_hash_stored() -> None:
     assert (row.expires_at - row.created_at) == timedelta(minutes=5)
     from linge.notify.models import Delivery
 
-    assert Delivery.objects.get(key=f"otp:{row.pk}").phone == PHONE
+    delivery = Delivery.objects.get(key=f"otp:{row.pk}")
+    assert delivery.phone == PHONE
+    # The phone got the code; nothing stored holds it.
+    assert delivery.text == "【岭格】您的验证码是 ******，5 分钟内有效。如非本人操作请忽略。"
+    assert code not in delivery.text
+
+
+def test_the_http_gateway_gets_the_code_and_records_it_masked(settings) -> None:
+    from linge.notify.models import Delivery
+    from tests.notify.test_senders import Gateway
+
+    gateway = Gateway()
+    try:
+        settings.LINGE_SMS_BACKEND, settings.LINGE_SMS_URL = "http", gateway.url
+        row = otp.request_code(PHONE, "10.0.0.1")
+        sent = gateway.received[0][0]["text"]
+        code = re.search(r"\d{6}", sent).group(0)
+        assert sent == f"【岭格】您的验证码是 {code}，5 分钟内有效。如非本人操作请忽略。"
+        stored = Delivery.objects.get(key=f"otp:{row.pk}").text
+        assert code not in stored and "******" in stored
+        assert otp.check_code(PHONE, code).phone == PHONE
+    finally:
+        gateway.close()
 
 
 def test_right_code_creates_the_resident() -> None:
@@ -46,8 +70,9 @@ def test_existing_resident_is_reused(city) -> None:
 
 def test_one_code_a_minute_per_phone_and_per_ip() -> None:
     otp.request_code(PHONE, "10.0.0.1")
-    with pytest.raises(otp.OtpError, match="频繁"):
+    with pytest.raises(otp.OtpError, match="频繁") as refused:
         otp.request_code(PHONE, "10.0.0.2")
+    assert 0 < refused.value.retry_after <= 61
     with pytest.raises(otp.OtpError, match="频繁"):
         otp.request_code("13912345679", "10.0.0.1")
     otp.request_code("13912345679", "10.0.0.3")
@@ -87,12 +112,48 @@ def test_phone_is_normalised() -> None:
     assert otp.mask_phone(PHONE) == "139****5678"
 
 
-def test_daily_cap_per_phone() -> None:
-    for _ in range(otp.MAX_CODES_PER_DAY):
-        otp.request_code("13900000009", None)
-        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
-    with pytest.raises(otp.OtpError, match="上限"):
-        otp.request_code("13900000009", None)
+def _age_codes(minutes: float) -> None:
+    OneTimeCode.objects.update(created_at=F("created_at") - timedelta(minutes=minutes))
+
+
+def wait_of(phone: str, ip: str | None) -> int:
+    with pytest.raises(otp.OtpError) as refused:
+        otp.request_code(phone, ip)
+    return refused.value.retry_after
+
+
+def test_waits_per_phone_grow_but_never_lock_the_owner_out() -> None:
+    """Someone asks for codes for another person's number from many addresses: each
+    code waits twice as long as the one before, up to 30 minutes, never a daily wall."""
+    waits = []
+    for i in range(10):
+        otp.request_code("13900000009", f"10.0.1.{i}")
+        waits.append(wait_of("13900000009", f"10.0.2.{i}"))
+        _age_codes(waits[-1] / 60)
+    assert [round(w / 60) for w in waits] == [1, 2, 4, 8, 16, 30, 30, 30, 30, 30]
+    assert OneTimeCode.objects.filter(phone="13900000009").count() == 10
+    otp.request_code("13900000009", "10.0.9.9")  # the owner, after the wait
+
+
+def test_a_login_resets_the_phone_waits() -> None:
+    for _ in range(4):
+        otp.request_code(PHONE, None)
+        _age_codes(10)
+    otp.check_code(PHONE, last_code(PHONE))
+    otp.request_code(PHONE, None)  # the first since the login: no wait
+    assert round(wait_of(PHONE, None) / 60) == 1
+
+
+def test_waits_per_address_grow_past_ten_codes_a_day() -> None:
+    for i in range(otp.ADDRESS_FREE_CODES):
+        otp.request_code(f"1390000{i:04d}", "10.9.9.9")
+        assert 0 < wait_of(f"1391111{i:04d}", "10.9.9.9") <= 61
+        _age_codes(1.05)
+    otp.request_code("13922220000", "10.9.9.9")
+    assert 119 <= wait_of("13922220001", "10.9.9.9") <= 121
+    _age_codes(2.05)
+    otp.request_code("13922220001", "10.9.9.9")
+    assert 239 <= wait_of("13922220002", "10.9.9.9") <= 241
 
 
 def test_gateway_down_is_a_clear_error_and_does_not_block(settings) -> None:
@@ -101,3 +162,25 @@ def test_gateway_down_is_a_clear_error_and_does_not_block(settings) -> None:
     with pytest.raises(otp.OtpError, match="短信发送失败"):
         otp.request_code("13900000008", None)
     assert not OneTimeCode.objects.exists()
+
+
+def test_codes_stored_before_are_masked_by_the_migration() -> None:
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from linge.notify.models import Channel, Delivery
+
+    migration = importlib.import_module(
+        "linge.notify.migrations.0005_mask_codes_in_stored_deliveries")
+    old = Delivery.objects.create(key="otp:9", channel=Channel.SMS, phone=PHONE, backend="http",
+                                  text="【岭格】您的验证码是 219388，5 分钟内有效。", at=timezone.now())
+    other = Delivery.objects.create(key="12:3:sms", channel=Channel.SMS, phone=PHONE,
+                                    backend="http", text="案件 20261102-000123 已受理",
+                                    at=timezone.now())
+    migration.mask(apps, None)
+    old.refresh_from_db()
+    other.refresh_from_db()
+    assert old.text == "【岭格】您的验证码是 ******，5 分钟内有效。"
+    assert other.text == "案件 20261102-000123 已受理"

@@ -6,7 +6,7 @@ import pytest
 
 from linge.visits import households
 from linge.visits.models import Household, Visit
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_until
 from tests.conftest import City
 from tests.visits.test_import import GOOD
 from tests.workbench.test_browser_chains import staff_page
@@ -53,7 +53,7 @@ def test_hot_issues_and_desktop_inbox(live_server, browser, city: City) -> None:
 def test_the_open_tab_stays_in_sight_on_a_phone(live_server, browser, city: City) -> None:
     ctx, page = staff_page(browser, live_server, "full_time")  # 360 px wide
     page.goto(f"{live_server.url}/work/?tab=done")
-    page.wait_for_function("document.querySelector('.tabs').scrollLeft > 0")
+    wait_until(page, "document.querySelector('.tabs').scrollLeft > 0")
     box = page.locator(".tabs a.on").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     ctx.close()
@@ -73,7 +73,7 @@ def test_a_patrol_report_from_the_phone(live_server, browser, city: City, media,
     page.fill("#id_description", "巡查发现路边堆放建筑垃圾")
     page.set_input_files("#photos", str(write_jpeg(tmp_path / "scene.jpg")))
     page.click("#locate")
-    page.wait_for_function("document.getElementById('id_lon').value !== ''")
+    wait_until(page, "document.getElementById('id_lon').value !== ''")
     assert "已记录当前位置" in page.inner_text("#located")
     screenshot(page, "workbench-patrol")
     page.click("form.card button[type=submit]")

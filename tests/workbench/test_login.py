@@ -8,7 +8,7 @@ from ipaddress import ip_network
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from linge.workbench.models import LoginAttempt
+from linge.people.models import LoginAttempt
 from tests.conftest import PASSWORD, City
 
 

@@ -72,7 +72,7 @@ def get_figures(request, area: str | None = None, since: date | None = None,
     since, until = period(since, until)
     as_of = fresh()
     if worker is not None:
-        if not policy.may_read_worker(request.auth, worker):
+        if not 0 < worker < 2**63 or not policy.may_read_worker(request.auth, worker):
             raise Http404
         return {**figures.figures_for_worker(worker, since, until),
                 **_envelope(None, since, until, as_of)}

@@ -39,6 +39,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Max
 
 from linge.cases.bulk import Table
+from linge.cases.chain import head_seal
 from linge.cases.models import (
     Attachment,
     Case,
@@ -284,7 +285,8 @@ class Writer:
             t.attachments.insert(chunk.attachments)
             _reset_sequences(Case)
             row.seq, row.hash = head
-            row.save(update_fields=["seq", "hash"])
+            row.seal = head_seal(*head)
+            row.save(update_fields=["seq", "hash", "seal"])
             self._save_counters(chunk.counters)
         self.head = head
         self.cases += len(chunk.cases)

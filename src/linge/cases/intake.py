@@ -16,14 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linge.areas.locate import as_geometry, locate
 from linge.areas.models import Area
 from linge.cases import workflow
 from linge.cases.limits import MAX_PHOTOS
 from linge.cases.models import Case, Category, Source
-from linge.cases.photos import PhotoRejected, PreparedPhoto, discard, prepare_photo, save_all
+from linge.cases.photos import PhotoRejected, PreparedPhoto, discard, prepare_all, save_all
 from linge.cases.transitions import NEW, Action
 from linge.people.models import User
 from linge.people.roles import Actor
@@ -82,10 +84,11 @@ def find(source: str, key: str | None) -> Case | None:
 
 
 def prepare(files: Sequence) -> list[PreparedPhoto]:
-    """Decode and check uploaded photos in memory; nothing is written. PhotoRejected."""
+    """Decode and check uploaded photos in memory against one budget for the request
+    (cases.photos.Budget); nothing is written. PhotoRejected."""
     if len(files) > MAX_PHOTOS:
         raise PhotoRejected(_("最多上传 9 张照片"))
-    return [prepare_photo(f) for f in files]
+    return prepare_all(files)
 
 
 def ticket_of(text: str) -> str:
@@ -105,6 +108,40 @@ def _description(source: str, report: Report) -> str:
         text = _("%(text)s\n（%(unit)s交办，要求 %(date)s 前办结）") % {
             "text": text, "unit": report.from_level, "date": report.required_by.isoformat()}
     return text
+
+
+def _metres_to(grid: Area, lon: float, lat: float) -> float:
+    """Distance in metres from (lon, lat) to the grid's outline (0 inside), on a local
+    flat projection: exact enough at the few hundred metres that matter here."""
+    import math
+
+    from shapely import Point
+    from shapely.affinity import scale
+
+    geometry = as_geometry(grid.boundary)
+    kx = 111_320 * math.cos(math.radians(lat))
+    ky = 110_540
+    return scale(geometry, kx, ky, origin=(0, 0)).distance(Point(lon * kx, lat * ky))
+
+
+def check_position(report: Report) -> None:
+    """A position given with a report must lie in the chosen grid or within
+    LINGE_LOCATE_FALLBACK_M of it: lon=0, lat=0 for a Wenling grid is a slip, not a place.
+    A grid without an outline cannot be checked."""
+    if report.lon is None or report.lat is None or not report.grid.boundary:
+        return
+    lon, lat = report.lon, report.lat
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise workflow.WorkflowError(NEW, Action.SUBMIT, _("位置坐标无效"), about_input=True)
+    found = locate(lon, lat)
+    if found.grid_id == report.grid.pk:
+        return
+    limit = settings.LINGE_LOCATE_FALLBACK_M
+    if _metres_to(report.grid, lon, lat) <= limit:
+        return
+    raise workflow.WorkflowError(NEW, Action.SUBMIT, _(
+        "所报位置不在「%(grid)s」内，也不在其 %(m)s 米以内，请核对位置或所选网格"
+    ) % {"grid": report.grid.name, "m": int(limit)}, about_input=True)
 
 
 def submit(
@@ -128,6 +165,7 @@ def submit(
         existing = Case.objects.filter(submit_key=full_key).first()
         if existing is not None:
             return workflow.Submitted(existing, created=False)
+    check_position(report)
     stored = save_all(photos)
     try:
         done = workflow.submit(

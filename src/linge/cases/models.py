@@ -126,7 +126,8 @@ class Case(models.Model):
         related_name="reported_cases", verbose_name=_("报告人"),
     )
     reporter_phone = models.CharField(_("报告人电话"), max_length=20, blank=True)
-    # Anonymous reports: the SHA-256 of the tracking code, shown once to the reporter.
+    # Anonymous reports: the keyed digest (HMAC) of the tracking code shown once to the
+    # reporter (workflow.hash_tracking_code; older cases: a bare SHA-256 until next used).
     tracking_code_hash = models.CharField(max_length=64, blank=True, db_index=True)
     # A client-generated key: a retried submit returns the case it already made.
     # Namespaced by channel ("r:…" resident page, "12345:…" hotline ticket, "o311:…").
@@ -228,6 +229,8 @@ class Case(models.Model):
             models.Index(fields=["town", "created_at"], name="case_town_new"),
             models.Index(fields=["state", "created_at"], name="case_state_new"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # Keyset pages of every list (/api/v1, Open311): newest first, id breaks ties.
+            models.Index(fields=["-created_at", "-id"], name="case_created_id"),
             # A caller who logs in with their phone finds the cases they phoned in.
             models.Index(fields=["reporter_phone"], name="case_caller_phone",
                          condition=models.Q(reporter__isnull=True)),
@@ -255,6 +258,9 @@ class CaseEvent(models.Model):
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16)
     data = models.JSONField(default=dict, blank=True)
+    # What the move set on the case (chain.SEALED columns that changed, photos attached):
+    # `linge audit verify` rebuilds every case from these. Empty on events from before.
+    fields = models.JSONField(default=dict, blank=True)
     public = models.BooleanField(default=True)
     at = models.DateTimeField(_("时间"), db_index=True)
     prev_hash = models.CharField(max_length=64)
@@ -275,6 +281,8 @@ class ChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    # HMAC of seq and hash with the audit key (chain.head_seal), which is not in the database.
+    seal = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash[:12]}"

@@ -20,8 +20,11 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+import threading
+import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -134,29 +137,90 @@ def _gps(image: Image.Image) -> tuple[float, float] | None:
         return None
 
 
-def _open(data: bytes) -> Image.Image:
+class Budget:
+    """What one request may spend on decoding photos: LINGE_PHOTO_REQUEST_PIXELS pixels
+    in all (read from each file's header, before decoding) and LINGE_PHOTO_DECODE_SECONDS
+    of decoding. Every decode also holds one of the process's LINGE_PHOTO_DECODERS slots,
+    so a burst of uploads queues instead of taking every CPU and every worker thread."""
+
+    def __init__(self) -> None:
+        self.pixels = int(getattr(settings, "LINGE_PHOTO_REQUEST_PIXELS", 120_000_000))
+        self.seconds = float(getattr(settings, "LINGE_PHOTO_DECODE_SECONDS", 10))
+
+    def charge(self, pixels: int) -> None:
+        if pixels > self.pixels:
+            raise PhotoRejected(_("这些照片的总像素过多，请减少照片数量或换用较小的照片"))
+        self.pixels -= pixels
+
+    @contextmanager
+    def decoding(self) -> Iterator[None]:
+        if self.seconds <= 0:
+            raise PhotoRejected(_("照片处理时间过长，请减少照片数量或换用较小的照片"))
+        slots = _slots()
+        if not slots.acquire(timeout=min(WAIT_SECONDS, self.seconds + WAIT_SECONDS / 2)):
+            raise PhotoRejected(_("照片处理繁忙，请稍后再试"))
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            slots.release()
+            self.seconds -= time.monotonic() - start
+
+
+WAIT_SECONDS = 15.0  # longest wait for a decode slot before the upload is refused
+_slot_lock = threading.Lock()
+_slot_state: dict[str, Any] = {"count": 0, "semaphore": None}
+
+
+def _slots() -> threading.BoundedSemaphore:
+    count = int(getattr(settings, "LINGE_PHOTO_DECODERS", 1))
+    with _slot_lock:
+        if _slot_state["count"] != count:
+            _slot_state["count"], _slot_state["semaphore"] = count, threading.BoundedSemaphore(count)
+        return _slot_state["semaphore"]
+
+
+def _too_many() -> str:
+    return _("照片像素过多（超过 %(mp)s 百万像素），请换一张") % {"mp": _max_pixels() // 1_000_000}
+
+
+def _header(data: bytes, budget: Budget) -> Image.Image:
+    """Open the file and read its header only: no pixel is decoded yet."""
     limit = _max_pixels()
     # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; turn both into
     # errors at our own limit, before any pixel is decoded.
     Image.MAX_IMAGE_PIXELS = limit
-    too_many = _("照片像素过多（超过 %(mp)s 百万像素），请换一张") % {"mp": limit // 1_000_000}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            if image.width * image.height > limit:
-                raise PhotoRejected(too_many)
-            image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected(too_many) from None
-    except PhotoRejected:
-        raise
+        raise PhotoRejected(_too_many()) from None
     except UnidentifiedImageError:
         if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc"):
             raise PhotoRejected(
                 _("暂不支持 HEIC 格式的照片，请在手机设置中改为“兼容性最佳”后重拍")
             ) from None
         raise PhotoRejected(_("不是可识别的图片文件，请上传照片（JPEG、PNG、HEIC）")) from None
+    except Exception:
+        raise PhotoRejected(_("图片已损坏，无法读取，请换一张")) from None
+    pixels = image.width * image.height
+    if pixels > limit:
+        raise PhotoRejected(_too_many())
+    budget.charge(pixels)
+    return image
+
+
+def _load(image: Image.Image) -> Image.Image:
+    # A JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) still at least MAX_SIDE.
+    if image.format == "JPEG":
+        image.draft("RGB", (MAX_SIDE, MAX_SIDE))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRejected(_too_many()) from None
     except Exception:
         raise PhotoRejected(_("图片已损坏，无法读取，请换一张")) from None
     return image
@@ -171,24 +235,43 @@ def _jpeg(image: Image.Image, side: int, quality: int) -> tuple[bytes, int, int]
     return out.getvalue(), copy.width, copy.height
 
 
-def prepare_photo(file: IO[bytes] | Any) -> PreparedPhoto:
-    """Decode, check and clean one photo in memory. Raises PhotoRejected."""
+def _shrink(image: Image.Image) -> Image.Image:
+    """Down to MAX_SIDE before any conversion: the cost of a 40 MP image is paid once, in
+    its own mode (one channel for grey): a box reduction by the whole factor (fast),
+    then LANCZOS over what is left."""
+    if image.mode not in ("RGB", "L", "RGBA", "LA"):
+        image = image.convert("RGBA")
+    if max(image.size) > MAX_SIDE:
+        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=1.0)
+    return image
+
+
+def prepare_photo(file: IO[bytes] | Any, budget: Budget | None = None) -> PreparedPhoto:
+    """Decode, check and clean one photo in memory. Raises PhotoRejected.
+
+    `budget`: shared by the photos of one request (a new one when not given)."""
+    budget = budget or Budget()
     data = _read(file)
-    image = _open(data)
-    gps = _gps(image)
-    try:
-        image = ImageOps.exif_transpose(image)
-    except Exception:  # a broken orientation tag: keep the image as it is
-        pass
-    if image.mode not in ("RGB", "L"):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, "white")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        image = background
-    elif image.mode == "L":
-        image = image.convert("RGB")
-    jpeg, width, height = _jpeg(image, MAX_SIDE, JPEG_QUALITY)
-    thumb, _w, _h = _jpeg(image, THUMB_SIDE, 75)
+    image = _header(data, budget)
+    with budget.decoding():
+        image = _load(image)
+        gps = _gps(image)
+        exif = image.getexif()
+        image = _shrink(image)
+        try:
+            image.info["exif"] = exif.tobytes()
+            image = ImageOps.exif_transpose(image)
+        except Exception:  # a broken orientation tag: keep the image as it is
+            pass
+        if image.mode not in ("RGB", "L"):
+            rgba = image.convert("RGBA")
+            background = Image.new("RGB", rgba.size, "white")
+            background.paste(rgba, mask=rgba.getchannel("A"))
+            image = background
+        elif image.mode == "L":
+            image = image.convert("RGB")
+        jpeg, width, height = _jpeg(image, MAX_SIDE, JPEG_QUALITY)
+        thumb, _w, _h = _jpeg(image, THUMB_SIDE, 75)
     return PreparedPhoto(
         jpeg=jpeg, thumbnail=thumb, width=width, height=height,
         sha256=hashlib.sha256(jpeg).hexdigest(), gps=gps,
@@ -234,7 +317,13 @@ def save_all(prepared: Iterable[PreparedPhoto]) -> list[Photo]:
     return stored
 
 
+def prepare_all(files: Iterable[IO[bytes] | Any]) -> list[PreparedPhoto]:
+    """Decode and check the photos of one request against one Budget."""
+    budget = Budget()
+    return [prepare_photo(f, budget) for f in files]
+
+
 def store_all(files: Iterable[IO[bytes] | Any]) -> list[Photo]:
     """Check every file first, then store them all; nothing is stored when one is
     refused (PhotoRejected)."""
-    return save_all([prepare_photo(f) for f in files])
+    return save_all(prepare_all(files))

@@ -461,3 +461,17 @@ def assignable_to(user: User, grid_id: int) -> bool:
     """Cases are assigned only to the hands of their own grid."""
     return bool(roles_of(user).grids.get(grid_id, set()) & GRID_HANDS)
 
+
+
+# Open data (Open311's GET requests): anyone may list cases as the grid page shows them.
+
+def published_cases() -> QuerySet[Case]:
+    """Cases anyone may read through the open interfaces: all but rejected and merged
+    ones (as on the grid page). What of them is shown is `published_words`'s rule."""
+    return Case.objects.exclude(state__in=NOT_PUBLIC_STATES)
+
+
+def published_words(case: Case, submitted_by_caller: bool) -> bool:
+    """The reporter's own words (description) go only to the client that submitted the
+    case: to anyone else they are a stranger's report (as for a supporter)."""
+    return submitted_by_caller

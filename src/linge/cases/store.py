@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models.sql import InsertQuery
 
 from linge.areas.models import Area
-from linge.cases.chain import event_hash
+from linge.cases.chain import event_hash, head_seal
 from linge.cases.messages import notices_for, outbox_row
 from linge.cases.models import (
     Attachment,
@@ -171,7 +171,8 @@ class Store:
         # SQLite runs in this process: a statement costs no round trip, and it has no
         # INSERT inside WITH.
         event.save(force_insert=True)
-        ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+        ChainHead.objects.filter(pk=1).update(
+            seq=event.seq, hash=event.hash, seal=head_seal(event.seq, event.hash))
         if rows:
             Outbox.objects.bulk_create(rows)
         return event
@@ -202,9 +203,9 @@ def _seal_in_one_statement(event: CaseEvent, outbox: list[Outbox]) -> None:
     head = connection.ops.quote_name(ChainHead._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH {', '.join(parts)} UPDATE {head} SET seq = %s, hash = %s WHERE id = 1 "
-            f"RETURNING (SELECT id FROM ev)",
-            [*params, event.seq, event.hash],
+            f"WITH {', '.join(parts)} UPDATE {head} SET seq = %s, hash = %s, seal = %s "
+            f"WHERE id = 1 RETURNING (SELECT id FROM ev)",
+            [*params, event.seq, event.hash, head_seal(event.seq, event.hash)],
         )
         (event.pk,) = cursor.fetchone()
     event._state.adding, event._state.db = False, connection.alias
@@ -217,5 +218,6 @@ def seal(event: CaseEvent, case: Case, seq: int, prev_hash: str) -> None:
         prev_hash=prev_hash, seq=seq, case_number=case.number, action=event.action,
         actor_id=event.actor_id, actor_label=event.actor_label, from_state=event.from_state,
         to_state=event.to_state, data=event.data, public=event.public, at=event.at,
+        fields=event.fields,
     )
 

@@ -9,6 +9,7 @@ transaction. A refused move raises WorkflowError and changes nothing.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from linge.areas.models import Area, Level
-from linge.cases import deadlines, owners
+from linge.cases import chain, deadlines, owners
 from linge.cases.actions import declaration
 from linge.cases.limits import MAX_ADDRESS, MAX_DESCRIPTION, MAX_PHOTOS, MAX_REASON
 from linge.cases.models import (
@@ -110,6 +111,8 @@ def _move(
     data: dict | None = None,
     check: Callable[[Case, Actor], None] | None = None,
     apply: Callable[[Case, datetime], None] | None = None,
+    attached: Sequence[Photo] = (),
+    attached_kind: str = "",
 ) -> Case:
     actor = as_actor(who)
     store = store or Store()
@@ -126,12 +129,17 @@ def _move(
             rule = TABLE[(case.state, action)]
             from_state = case.state
             to_state = target_state(case, rule)
+            before = chain.snapshot(case)
             if apply is not None:
                 apply(case, now)
             case.state = to_state
             case.updated_at = now
             store.save(case)
-            _record(store, case, actor, action, from_state, to_state, data or {}, rule.public, now)
+            fields = chain.changes(before, chain.snapshot(case))
+            if attached:
+                fields[chain.PHOTOS] = [[attached_kind, p.sha256] for p in attached]
+            _record(store, case, actor, action, from_state, to_state, data or {}, rule.public,
+                    now, fields)
         except BaseException:
             store.undo(case)
             raise
@@ -140,7 +148,7 @@ def _move(
 
 def _record(
     store: Store, case: Case, actor: Actor, action: str, from_state: str, to_state: str,
-    data: dict, public: bool, now: datetime,
+    data: dict, public: bool, now: datetime, fields: dict,
 ) -> CaseEvent:
     clean = {key: value for key, value in data.items() if value not in ("", None)}
     if actor.user is not None and not actor.user.is_resident:
@@ -153,6 +161,7 @@ def _record(
     event = CaseEvent(
         case=case, action=action, actor=actor.user, actor_label=actor.label,
         from_state=from_state, to_state=to_state, data=clean, public=public, at=now,
+        fields=fields,
     )
     store.append_event(event, case)  # and queues its messages, in the same transaction
     return event
@@ -232,8 +241,33 @@ def _category(category: Category | int, action: str) -> Category:
     return found
 
 
+def _tracking_key() -> bytes:
+    return hashlib.sha256(f"{settings.SECRET_KEY}:linge.tracking".encode()).digest()
+
+
 def hash_tracking_code(code: str) -> str:
+    """The keyed digest (HMAC-SHA256, key derived from LINGE_SECRET_KEY) a tracking code is
+    stored as: a copy of the database alone does not let anyone test guesses offline."""
+    return hmac.new(_tracking_key(), code.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def legacy_tracking_hash(code: str) -> str:
+    """How codes were stored before: a bare SHA-256, which a database copy can test."""
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def find_by_tracking_code(code: str) -> Case | None:
+    """The case this tracking code opens. A case made before codes were keyed is found by
+    its old digest, and its row then takes the keyed one (no event: the code and the
+    case are unchanged, only how the code is kept)."""
+    keyed = hash_tracking_code(code)
+    case = Case.objects.filter(tracking_code_hash=keyed).first()
+    if case is None:
+        case = Case.objects.filter(tracking_code_hash=legacy_tracking_hash(code)).first()
+        if case is not None:
+            Case.objects.filter(pk=case.pk).update(tracking_code_hash=keyed)
+            case.tracking_code_hash = keyed
+    return case
 
 
 @dataclass
@@ -333,10 +367,14 @@ def _create(
         _set_accept_deadline(case, now)
         store.create(case)
         _attach(store, case, photos, AttachmentKind.BEFORE, actor, now)
+        fields = chain.snapshot(case)
+        if photos:
+            fields[chain.PHOTOS] = [[AttachmentKind.BEFORE.value, p.sha256] for p in photos]
         _record(
             store, case, actor, Action.SUBMIT, NEW, State.SUBMITTED,
             {"source": source, "category": leaf.code, "photos": len(photos),
              **({"required_by": required_by.isoformat()} if required_by else {})}, True, now,
+            fields,
         )
     return Submitted(case, created=True, tracking_code=code)
 
@@ -588,6 +626,7 @@ def resolve(
     return _move(
         case, actor, "resolve", now=now, store=store, check=check, apply=apply,
         data={"note": note, "reply": reply, "photos": len(after_photos)},
+        attached=after_photos, attached_kind=AttachmentKind.AFTER.value,
     )
 
 

@@ -22,6 +22,7 @@ from linge.areas.models import Area, Level
 from linge.cases import policy
 from linge.insights import figures, rankings, rollups, screens
 from linge.people.roles import roles_of
+from linge.plaintext import sheet_text
 
 
 def leaders_screen(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -157,7 +158,8 @@ def export(request: HttpRequest, area: Area) -> HttpResponse:
     sheet.title = title[:31]
     sheet.append(header)
     for row in rows:
-        sheet.append(["" if v is None else v for v in row])
+        # Addresses and names come from residents and staff: never a formula.
+        sheet.append(["" if v is None else sheet_text(v) for v in row])
     out = BytesIO()
     book.save(out)
     response = HttpResponse(

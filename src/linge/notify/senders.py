@@ -4,6 +4,11 @@ Every send carries an idempotency key. The console sender records each key once 
 `Delivery` and ignores a repeat; the HTTP gateway sender passes the key along
 (`Idempotency-Key` header and body field) for the gateway to honour, and records the
 delivery after the gateway accepted it.
+
+What is recorded may differ from what is sent: a one-time code travels in the SMS but
+is never stored (`record_as`, the text with the code masked). The console sender's log
+line is the demo's stand-in for the phone, so it carries the code; production uses
+`http`.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ class SendFailed(Exception):
 class Sender(Protocol):
     name: str
 
-    def send(self, phone: str, text: str, key: str) -> bool:
-        """Deliver once. Returns False when `key` was delivered before (nothing sent)."""
+    def send(self, phone: str, text: str, key: str, *, record_as: str | None = None) -> bool:
+        """Deliver once. Returns False when `key` was delivered before (nothing sent).
+        `record_as`: what `Delivery` keeps instead of `text` (a secret masked)."""
 
 
 def already_sent(key: str) -> bool:
@@ -53,8 +59,8 @@ class ConsoleSender:
 
     name = "console"
 
-    def send(self, phone: str, text: str, key: str) -> bool:
-        if not record(key, phone, text, self.name):
+    def send(self, phone: str, text: str, key: str, *, record_as: str | None = None) -> bool:
+        if not record(key, phone, text if record_as is None else record_as, self.name):
             return False
         log.info("SMS to %s: %s", phone, text)
         return True
@@ -70,7 +76,7 @@ class HttpGatewaySender:
         self.token = token
         self.timeout = timeout
 
-    def send(self, phone: str, text: str, key: str) -> bool:
+    def send(self, phone: str, text: str, key: str, *, record_as: str | None = None) -> bool:
         if already_sent(key):
             return False
         body = json.dumps({"phone": phone, "text": text, "key": key}).encode()
@@ -86,7 +92,7 @@ class HttpGatewaySender:
             raise SendFailed(f"短信网关不可用：{error}") from error
         if not 200 <= status < 300:
             raise SendFailed(f"短信网关返回 {status}")
-        record(key, phone, text, self.name)
+        record(key, phone, text if record_as is None else record_as, self.name)
         return True
 
 

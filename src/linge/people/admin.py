@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from linge.people.models import Lane, Membership, Unit, User
+from linge.people.auth import LockingAdminAuthenticationForm
+from linge.people.models import Lane, LoginAttempt, Membership, Unit, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -43,3 +44,14 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["duty", "unit__kind"]
     search_fields = ["user__username", "user__display_name", "unit__name"]
     raw_id_fields = ["user", "unit"]
+
+
+@admin.register(LoginAttempt)
+class LoginAttemptAdmin(admin.ModelAdmin):
+    list_display = ["username", "ip", "at", "succeeded"]
+    list_filter = ["succeeded"]
+    search_fields = ["username", "ip"]
+
+
+# The admin's login goes through the same lock as the workbench's, with its message.
+admin.site.login_form = LockingAdminAuthenticationForm

@@ -135,3 +135,24 @@ class Membership(models.Model):
             raise ValidationError(
                 {"duty": _("该单位类型不能设置此职责")}
             )
+
+
+class LoginAttempt(models.Model):
+    """One try of a username and password, by any way in (workbench, admin, API token)."""
+
+    username = models.CharField(_("用户名"), max_length=150)
+    ip = models.GenericIPAddressField(_("地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"))
+    succeeded = models.BooleanField(_("成功"), default=False)
+
+    class Meta:
+        verbose_name = _("登录尝试")
+        verbose_name_plural = _("登录尝试")
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_attempt_user"),
+            models.Index(fields=["ip", "at"], name="login_attempt_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.ip} {self.at:%Y-%m-%d %H:%M}"

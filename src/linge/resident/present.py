@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.utils.translation import gettext as _
 
 from linge.areas.models import Area
-from linge.cases import messages
-from linge.cases.actions import declaration
-from linge.cases.models import Case, CaseEvent, State
-from linge.cases.transitions import Action
+from linge.cases.models import State
+from linge.cases.timeline import Step, mask_name, step_text, timeline
+
+__all__ = ["Step", "mask_name", "step_text", "timeline", "team_of", "outline",
+           "plain_state"]
 
 
 def team_of(grid: Area) -> list[tuple[str, str, str]]:
@@ -46,48 +46,6 @@ PLAIN_STATES = {
 
 def plain_state(state: str) -> str:
     return str(PLAIN_STATES.get(state, state))
-
-
-def mask_name(name: str) -> str:
-    """Surname and two stars: 王网格长 → 王**."""
-    name = (name or "").strip()
-    return f"{name[0]}**" if name else "**"
-
-
-@dataclass(frozen=True)
-class Step:
-    at: datetime
-    text: str
-
-
-def _who(event: CaseEvent) -> str:
-    duty = event.data.get("duty", "")
-    name = ""
-    if event.actor is not None and not event.actor.is_resident:
-        name = mask_name(event.actor.display_name or event.actor_label)
-    return " ".join(part for part in (str(duty), name) if part)
-
-
-def step_text(event: CaseEvent) -> str | None:
-    """One public event in plain words (its declaration's timeline line), or None when
-    residents are not shown it."""
-    template = declaration(event.action).timeline if event.action in Action.values else None
-    if template is None:
-        return None
-    values = messages.values(event.case, event, latest_reply=False)
-    values["who"] = _who(event) or (_("网格员") if event.action == Action.ACCEPT
-                                    else _("处置人员"))
-    return str(template) % values
-
-
-def timeline(case: Case) -> list[Step]:
-    events = case.events.filter(public=True).select_related("actor", "case").order_by("seq")
-    steps = []
-    for event in events:
-        text = step_text(event)
-        if text:
-            steps.append(Step(event.at, text))
-    return steps
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from linge.cases.models import (
 from linge.cases.nearby import nearby_open_cases
 from linge.cases.photos import PhotoRejected
 from linge.cases.suggest import suggest
+from linge.clients import limits
 from linge.insights.hot import deliberations_for_village
 from linge.net import client_ip
 from linge.notify.models import Channel, Outbox
@@ -273,6 +274,13 @@ def report(request: HttpRequest) -> HttpResponse:
         resident = _resident_or_form_login(request)
     except otp.OtpError as error:
         return _refuse(request, qr_grid, str(error))
+    try:
+        if resident is not None:
+            limits.count_all([(limit, resident.phone) for limit in limits.PHONE_REPORTS])
+        else:
+            limits.count_all([(limit, client_ip(request)) for limit in limits.ANONYMOUS_REPORTS])
+    except limits.Throttled as over:
+        return limits.too_many(request, over.retry_after)
     report = intake.Report(
         category=category, description=request.POST.get("description", ""), grid=area,
         lon=lon, lat=lat, address=request.POST.get("address", ""),
@@ -392,6 +400,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         phone = request.POST.get("phone", "").strip()
         context["phone"] = phone
         try:
+            if request.POST.get("action") != "send":
+                limits.count_all([(limit, client_ip(request)) for limit in limits.LOGINS])
+        except limits.Throttled as over:
+            return limits.too_many(request, over.retry_after)
+        try:
             if request.POST.get("action") == "send":
                 otp.request_code(phone, client_ip(request))
                 context["sent"] = True
@@ -406,9 +419,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect(context["next"])
         except otp.OtpError as error:
             context["error"] = str(error)
+            status = 429 if error.retry_after else 400
             if _wants_json(request):
-                return JsonResponse({"ok": False, "error": context["error"]}, status=400)
-            return render(request, "resident/login.html", context, status=400)
+                response = JsonResponse({"ok": False, "error": context["error"]}, status=status)
+            else:
+                response = render(request, "resident/login.html", context, status=status)
+            if error.retry_after:
+                response["Retry-After"] = str(error.retry_after)
+            return response
     return render(request, "resident/login.html", context)
 
 
@@ -425,10 +443,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def track(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
+        try:
+            limits.count_all([(limit, client_ip(request)) for limit in limits.TRACKING])
+        except limits.Throttled as over:
+            return limits.too_many(request, over.retry_after)
         code = request.POST.get("code", "").strip().upper().replace(" ", "")
         case = None
         if 6 <= len(code) <= 16:
-            case = Case.objects.filter(tracking_code_hash=workflow.hash_tracking_code(code)).first()
+            case = workflow.find_by_tracking_code(code)
         if case is not None:
             _track(request, case)
             return redirect(reverse("resident:case", args=[case.number]))

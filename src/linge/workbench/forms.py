@@ -1,12 +1,12 @@
-"""Forms of the workbench: the login with its lock, and the entry forms (巡查, 12345,
-上级交办). The forms of the moves on a case are declared in `cases.forms`."""
+"""Forms of the workbench: the entry forms (巡查, 12345, 上级交办). The login form with
+its lock is `people.auth`'s; the forms of the moves on a case are declared in
+`cases.forms`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,28 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from linge.areas.models import Area
 from linge.cases.forms import CategoryField, TextField
 from linge.cases.limits import MAX_ADDRESS, MAX_DESCRIPTION
-from linge.net import client_ip
-from linge.workbench import lockout
-
-
-class LockingAuthenticationForm(AuthenticationForm):
-    def clean(self) -> dict:
-        username = self.cleaned_data.get("username", "")
-        ip = client_ip(self.request) if self.request else None
-        until = lockout.locked_until(username, ip)
-        if until is not None:
-            minutes = max(1, int((until - timezone.now()).total_seconds() // 60) + 1)
-            raise ValidationError(
-                _("登录失败次数过多，该账号已暂时锁定，请 %(m)s 分钟后再试。") % {"m": minutes},
-                code="locked",
-            )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            lockout.record(username, ip, succeeded=False)
-            raise
-        lockout.record(username, ip, succeeded=True)
-        return cleaned
 
 
 class NewCaseForm(forms.Form):

@@ -4,7 +4,12 @@
 (function () {
   "use strict";
   const body = document.body;
-  const T = window.COCKPIT_TEXT || {};
+  // The page's words, from the script tag's data-t-* attributes (no inline script:
+  // the Content-Security-Policy runs none).
+  const T = Object.fromEntries(
+    Object.entries(document.getElementById("cockpit-js").dataset)
+      .filter(([key]) => key.startsWith("t"))
+      .map(([key, value]) => [key.slice(1).toLowerCase(), value]));
   const screen = body.dataset.screen;
   const isPublic = body.dataset.public === "1";
   const query = new URLSearchParams(location.search);

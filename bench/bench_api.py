@@ -1,0 +1,290 @@
+"""Benchmark the open interfaces over HTTP: Open311 POST (with and without a photo),
+the Open311 GET list and the /api/v1 case list, at 1 and 8 clients, against a bare
+WSGI app served the same way beside them (the baseline: what gunicorn and the loopback
+cost with no Django at all).
+
+    python bench/bench_api.py [--cases 10000] [--also 1000000] [--postgres URL]
+                              [--seconds 5]
+
+Both servers are gunicorn with 2 sync processes on loopback. Clients are separate
+processes (so the client's GIL does not cap the rate), each sending one request after
+another for --seconds. Cases are inserted in bulk (spread over the last 80 days, town
+B holding most), the test city's categories and grids. With --also, the lists are
+measured again after growing the table to that many cases: the targets are Open311
+POST at 8 clients ≥ 20% of the bare app's rate with p99 < 100 ms, and each list at the
+larger size within 1.5× its latency at the smaller. Prints figures; exits non-zero only
+when a request fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BARE_APP = '''
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b"[]"]
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2",
+                                "--bind", f"127.0.0.1:{port}", *args],
+                               env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+            return process
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    raise SystemExit(f"server did not start: see {log}")
+
+
+def one(request: dict) -> tuple[float, int]:
+    data = request.get("body")
+    r = urllib.request.Request(request["url"], data=data, method=request["method"],
+                               headers=request.get("headers", {}))
+    t = time.perf_counter()
+    try:
+        with urllib.request.urlopen(r, timeout=30) as answer:
+            answer.read()
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return time.perf_counter() - t, status
+
+
+def client(request: dict, seconds: float, out) -> None:
+    end = time.monotonic() + seconds
+    times, bad = [], 0
+    while time.monotonic() < end:
+        took, status = one(request)
+        times.append(took)
+        if status >= 400:
+            bad += 1
+    out.put((times, bad))
+
+
+def load(request: dict, clients: int, seconds: float) -> dict:
+    queue = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=client, args=(request, seconds, queue))
+               for _ in range(clients)]
+    for w in workers:
+        w.start()
+    results = [queue.get() for _ in workers]
+    for w in workers:
+        w.join()
+    times = sorted(t for r in results for t in r[0])
+    bad = sum(r[1] for r in results)
+    n = len(times)
+    return {"rate": n / seconds, "p50": times[n // 2] * 1000,
+            "p99": times[min(n - 1, int(n * 0.99))] * 1000, "n": n, "bad": bad}
+
+
+def multipart(fields: dict, photo: bytes) -> tuple[bytes, str]:
+    boundary = "benchboundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+             .encode() for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="media"; '
+                 f'filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode() + photo
+                 + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def setup_database(args) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="linge-api-bench-"))
+    env = {"LINGE_VAR_DIR": str(tmp), "LINGE_LOG_LEVEL": "WARNING",
+           "DJANGO_SETTINGS_MODULE": "linge.settings"}
+    if args.postgres:
+        import psycopg
+
+        base = args.postgres.rsplit("/", 1)[0]
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS lingeapibench")
+            conn.execute("CREATE DATABASE lingeapibench")
+        env["LINGE_DATABASE_URL"] = f"{base}/lingeapibench"
+    else:
+        env["LINGE_DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return env
+
+
+def fill(city, upto: int, start: int) -> None:
+    """Add cases numbered start..upto-1, newest first in time order, in bulk."""
+    from django.utils import timezone
+
+    from linge.areas.models import Area
+    from linge.cases.models import Case, State
+    from linge.people.models import Unit, UnitKind
+
+    grids = list(Area.objects.filter(level="grid"))
+    teams = {u.area_id: u.pk for u in Unit.objects.filter(kind=UnitKind.GRID_TEAM)}
+    parents = {a.pk: a.parent_id for a in Area.objects.all()}
+    rng = random.Random(start)
+    now = timezone.now()
+    span = timedelta(days=80).total_seconds()
+    states = [State.CLOSED] * 6 + [State.ACCEPTED, State.SUBMITTED, State.ESCALATED,
+                                   State.DISPATCHED]
+    batch = []
+    t0 = time.perf_counter()
+    for i in range(start, upto):
+        grid = rng.choice(grids)
+        created = now - timedelta(seconds=span * rng.random())
+        batch.append(Case(
+            number=f"B{i:015d}", source="open311", category=city.plain,
+            description=f"合成案件{i}", grid_id=grid.pk, village_id=parents[grid.pk],
+            town_id=parents[parents[grid.pk]], owner_unit_id=teams[grid.pk],
+            state=rng.choice(states), created_at=created, updated_at=created))
+        if len(batch) == 5000:
+            Case.objects.bulk_create(batch)
+            batch = []
+    Case.objects.bulk_create(batch)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # planner statistics, as autovacuum would
+        cursor.execute("ANALYZE")
+    print(f"  cases {start:,} → {upto:,} inserted in {time.perf_counter() - t0:.0f} s",
+          flush=True)
+
+
+def report(label: str, result: dict, bare: dict | None) -> None:
+    ratio = f"  {result['rate'] / bare['rate']:.0%} of bare" if bare else ""
+    bad = f"  FAILED {result['bad']}" if result["bad"] else ""
+    print(f"  {label:<38} {result['rate']:7.1f} req/s  p50 {result['p50']:6.1f} ms  "
+          f"p99 {result['p99']:6.1f} ms{ratio}{bad}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--also", type=int, default=0, help="grow to this many and re-measure")
+    parser.add_argument("--postgres", default="")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    env = setup_database(args)
+    from PIL import Image
+    from tests.conftest import build_city
+
+    from linge.clients import keys
+    from linge.clients.models import Channel
+
+    city = build_city()
+    key = keys.create("bench", channels=[Channel.OPEN311, Channel.API],
+                      rate_per_minute=10_000_000, user=city["leader"]).key
+    fill(city, args.cases, 0)
+    out = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (90, 120, 60)).save(out, "JPEG", quality=85)
+    photo = out.getvalue()
+
+    tmp = Path(env["LINGE_VAR_DIR"])
+    (tmp / "bare_app.py").write_text(BARE_APP)
+    child_env = {**os.environ, **env, "PYTHONPATH": str(tmp)}
+    app_port, bare_port = free_port(), free_port()
+    app = serve(["linge.wsgi:application"], child_env, app_port, tmp / "app.log")
+    bare = serve(["bare_app:application"], child_env, bare_port, tmp / "bare.log")
+    base, bare_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}/"
+    form = {"api_key": key, "service_code": "0104", "lat": "28.305", "long": "121.305",
+            "description": "楼道里堆满杂物"}
+    media_body, media_type = multipart(form, photo)
+    requests = {
+        "Open311 POST": {"url": f"{base}/open311/v2/requests.json", "method": "POST",
+                         "body": urlencode(form).encode(), "headers": {
+                             "Content-Type": "application/x-www-form-urlencoded"}},
+        f"Open311 POST with a {len(photo) // 1024} KB photo": {
+            "url": f"{base}/open311/v2/requests.json", "method": "POST", "body": media_body,
+            "headers": {"Content-Type": media_type}},
+    }
+    lists = {
+        "Open311 GET list (page_size 100)": {
+            "url": f"{base}/open311/v2/requests.json?page_size=100", "method": "GET"},
+        "Open311 GET list (default: 1,000)": {
+            "url": f"{base}/open311/v2/requests.json", "method": "GET"},
+        "/api/v1/cases (leader, 50)": {
+            "url": f"{base}/api/v1/cases?tab=done&limit=50", "method": "GET",
+            "headers": {"Authorization": f"Bearer {key}"}},
+        "/api/v1/cases page 2 (leader, 50)": None,
+    }
+    first = json.loads(urllib.request.urlopen(urllib.request.Request(
+        lists["/api/v1/cases (leader, 50)"]["url"],
+        headers={"Authorization": f"Bearer {key}"})).read())
+    lists["/api/v1/cases page 2 (leader, 50)"] = {
+        "url": f"{base}/api/v1/cases?tab=done&limit=50&cursor={first['next']}",
+        "method": "GET", "headers": {"Authorization": f"Bearer {key}"}}
+    failed = 0
+    vendor = "PostgreSQL" if args.postgres else "SQLite"
+    latency: dict[tuple[str, int], float] = {}
+    try:
+        for clients in (1, 8):
+            print(f"{vendor}, {args.cases:,} cases, {clients} client(s), "
+                  f"{args.seconds:g} s each:", flush=True)
+            baseline = load({"url": bare_url, "method": "GET"}, clients, args.seconds)
+            report("bare WSGI app", baseline, None)
+            for label, request in {**requests, **lists}.items():
+                result = load(request, clients, args.seconds)
+                report(label, result, baseline)
+                failed += result["bad"]
+                latency[(label, clients)] = result["p50"]
+        if args.also:
+            from linge.cases.models import Case
+
+            fill(city, args.also, Case.objects.count())
+            for clients in (1, 8):
+                print(f"{vendor}, {args.also:,} cases, {clients} client(s):", flush=True)
+                for label, request in lists.items():
+                    result = load(request, clients, args.seconds)
+                    report(label, result, None)
+                    print(f"    p50 {result['p50'] / latency[(label, clients)]:.2f}× "
+                          f"its p50 at {args.cases:,}", flush=True)
+                    failed += result["bad"]
+    finally:
+        for process in (app, bare):
+            process.terminate()
+            process.wait(timeout=15)
+        from django.db import connection
+
+        connection.close()
+        if args.postgres:
+            import psycopg
+
+            base_url = args.postgres.rsplit("/", 1)[0]
+            with psycopg.connect(f"{base_url}/postgres", autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS lingeapibench")
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

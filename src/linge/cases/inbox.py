@@ -1,0 +1,192 @@
+"""Case lists of the workbench inbox and the API: tabs, filters, search, deadlines, masking.
+
+Everything starts from `cases.policy.visible_cases(user)`; the tabs and filters only
+narrow it down. Deadlines and "overdue" come from `cases.deadlines`, so the inbox, the
+exports and the case page agree whether or not the worker has run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from linge.cases import deadlines, policy, search
+from linge.cases.models import DONE_STATES, Case, Category, Light, Source, State
+from linge.people.models import UnitKind, User
+from linge.people.privacy import mask_phone  # noqa: F401 (used as module.mask_phone)
+from linge.people.roles import Roles
+from linge.plaintext import small_int, strip_controls
+
+STAGE_LABELS = {"accept": _("受理"), "resolve": _("办结"), "dispatch": _("派遣"),
+                "handle": _("处置")}
+
+TABS: list[tuple[str, str]] = [
+    ("submitted", _("待受理")),
+    ("doing", _("处理中")),
+    ("escalated", _("待派遣")),
+    ("verifying", _("待核查")),
+    ("due_soon", _("临期")),
+    ("overdue", _("超期")),
+    ("done", _("已办结")),
+]
+TAB_KEYS = {key for key, _label in TABS}
+DUE_SOON_LIMIT = 2000
+
+
+def default_tab(roles: Roles) -> str:
+    if roles.towns:
+        return "escalated"
+    if roles.handler_units and not roles.grids:
+        return "doing"
+    if roles.leader_areas or roles.city_leader or roles.admin:
+        return "overdue"
+    return "submitted"
+
+
+def dispatch_units_q(town_ids) -> Q:
+    """Where a town dispatches: its own offices and any city department."""
+    return Q(kind=UnitKind.OFFICE, area_id__in=list(town_ids)) | Q(kind=UnitKind.DEPARTMENT)
+
+
+def tab_filter(qs: QuerySet[Case], tab: str, now: datetime) -> QuerySet[Case]:
+    if tab == "submitted":
+        return qs.filter(state=State.SUBMITTED)
+    if tab == "doing":
+        return qs.filter(state__in=[State.ACCEPTED, State.DISPATCHED, State.SUSPENDED])
+    if tab == "escalated":
+        return qs.filter(state=State.ESCALATED)
+    if tab == "verifying":
+        return qs.filter(state=State.VERIFYING)
+    if tab == "overdue":
+        return qs.filter(deadlines.overdue_q(now))
+    if tab == "done":
+        return qs.filter(state__in=DONE_STATES)
+    if tab == "due_soon":
+        near = qs.filter(deadlines.due_within_q(now, now + deadlines.LOOKAHEAD)).select_related(
+            "category").only(
+            "pk", "state", "accept_due", "resolve_due", "accept_budget", "resolve_budget",
+            "stage_due", "stage_budget",
+            "category__accept_unit", "category__resolve_unit",
+        )[:DUE_SOON_LIMIT]
+        yellow = [c.pk for c in near
+                  if (d := deadlines.current(c)) is not None and d.light(now) == Light.YELLOW]
+        return qs.filter(pk__in=yellow)
+    return qs
+
+
+@dataclass
+class Filters:
+    tab: str = ""
+    q: str = ""
+    category: int | None = None
+    area: int | None = None
+    source: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    def as_query(self) -> str:
+        query = QueryDict(mutable=True)
+        for key in ("tab", "q", "category", "area", "source", "since", "until"):
+            value = getattr(self, key)
+            if value not in ("", None):
+                query[key] = str(value)
+        return query.urlencode()
+
+
+# Dates outside these years are typing mistakes, and at the edges of what datetime
+# holds, adding a day or a time zone overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def parse_filters(params: QueryDict, roles: Roles) -> Filters:
+    tab = params.get("tab", "")
+    return Filters(
+        tab=tab if tab in TAB_KEYS else default_tab(roles),
+        q=strip_controls(params.get("q", "")).strip()[:50],
+        category=small_int(params.get("category")),
+        area=small_int(params.get("area")),
+        source=params.get("source", "") if params.get("source") in Source.values else "",
+        since=_date(params.get("since")),
+        until=_date(params.get("until")),
+    )
+
+
+def search_q(text: str, *, narrowed: bool = False) -> Q:
+    """Search in the Chinese text: every word (space-separated) must match somewhere.
+
+    The character-pair index (cases/search.py) narrows the table down to the cases
+    holding every word's pairs; the LIKE tests keep exactly the substring matches.
+    `narrowed`: other conditions already limit the cases to some grids, a town or a unit.
+    """
+    q = Q()
+    wanted: set[str] = set()
+    for word in text.split():
+        if word.replace("-", "").isascii() and word.replace("-", "").isdigit():
+            # A case number, whole or its start (20261130-0000…) or its tail (…000123).
+            q &= (Q(number__startswith=word) if len(word) >= 8 else Q(number__endswith=word))
+        else:
+            wanted |= search.query_terms(word)
+            q &= Q(description__icontains=word) | Q(address__icontains=word)
+    if wanted:
+        q &= Q(search.has_terms(wanted, narrowed=narrowed))
+    return q
+
+
+def filtered(user: User, f: Filters, now: datetime, *, with_tab: bool = True) -> QuerySet[Case]:
+    qs = policy.visible_cases(user)
+    if f.category:
+        qs = qs.filter(Q(category_id=f.category) | Q(category__parent_id=f.category))
+    if f.area:
+        qs = qs.filter(Q(grid_id=f.area) | Q(village_id=f.area) | Q(town_id=f.area))
+    if f.source:
+        qs = qs.filter(source=f.source)
+    tz = timezone.get_current_timezone()
+    if f.since:
+        qs = qs.filter(created_at__gte=datetime.combine(f.since, datetime.min.time(), tz))
+    if f.until:
+        end = datetime.combine(f.until + timedelta(days=1), datetime.min.time(), tz)
+        qs = qs.filter(created_at__lt=end)
+    if f.q:
+        qs = qs.filter(search_q(f.q, narrowed=not policy.sees_everything(user) or bool(f.area)))
+    if with_tab:
+        qs = tab_filter(qs, f.tab, now)
+    return qs
+
+
+def countdown(due: datetime, now: datetime) -> str:
+    seconds = int((due - now).total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        span = _("%(d)s天%(h)s小时") % {"d": days, "h": hours}
+    elif hours:
+        span = _("%(h)s小时%(m)s分") % {"h": hours, "m": minutes}
+    else:
+        span = _("%(m)s分钟") % {"m": minutes}
+    return str(_("超期 %(s)s") % {"s": span}) if late else str(_("剩余 %(s)s") % {"s": span})
+
+
+def filter_choices(user: User) -> dict:
+    """Categories, areas and sources for the filter form, within the user's reach."""
+    return {
+        "categories": Category.objects.filter(active=True).select_related("parent")
+        .order_by("code"),
+        "areas": policy.filter_areas(user).order_by("code")[:500],
+        "sources": Source.choices,
+    }
