@@ -116,6 +116,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "/cockpit/board/": staff_only(FIGURES),
     "/cockpit/board/public/": everyone(),
     "/cockpit/record/": staff_only(FIGURES),
+    "/cockpit/cases/": staff_only(FIGURES),
     "/cockpit/export.xlsx": staff_only(FIGURES),
     # README calls it the API's root; it answers 404 today (the API's own issue).
     "/api/v1/": everyone("deny"),
@@ -126,6 +127,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "/api/v1/insights/map": api_staff(FIGURES),
     "/api/v1/insights/analysis": api_staff(FIGURES),
     "/api/v1/insights/record": api_staff(FIGURES),
+    "/api/v1/insights/cases": api_staff(FIGURES),
     "/api/v1/public/rankings": everyone(),
     "/api/v1/docs": everyone(),
     # The case API answers what the workbench pages answer, 401 where a page sends to
@@ -193,6 +195,8 @@ def places(city: City, media) -> dict[str, str]:
         "/open311/v2/requests/<number>.<fmt>": f"/open311/v2/requests/{case.number}.json",
         "/open311/v2/tokens/<token>.<fmt>": "/open311/v2/tokens/nosuchtoken.json",
         "/open311/v2/<rest>": "/open311/v2/nothing-here.json",
+        "/cockpit/cases/": "/cockpit/cases/?figure=received",
+        "/api/v1/insights/cases": "/api/v1/insights/cases?figure=received",
         "/report/nearby": f"/report/nearby?category={city.plain.pk}&lon=121.305&lat=28.305",
         "/report/where": "/report/where?lon=121.305&lat=28.305",
         "/report/suggest": "/report/suggest?text=%E5%A0%86%E7%89%A9",

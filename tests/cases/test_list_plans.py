@@ -57,12 +57,12 @@ def many_cases(city):
     return city
 
 
-def _plan(qs) -> tuple[bool, bool, str]:
-    """(full scan of cases_case, sort anywhere, the plan as text)."""
+def _plan(qs, table: str = "cases_case") -> tuple[bool, bool, str]:
+    """(full scan of `table`, sort anywhere, the plan as text)."""
     if connection.vendor == "sqlite":
         text = qs.explain()
         lines = text.splitlines()
-        full = any(line.rstrip().endswith("SCAN cases_case") for line in lines)
+        full = any(line.rstrip().endswith(f"SCAN {table}") for line in lines)
         sort = any("USE TEMP B-TREE FOR ORDER BY" in line for line in lines)
         return full, sort, text
     plan = json.loads(qs.explain(format="json"))
@@ -71,15 +71,15 @@ def _plan(qs) -> tuple[bool, bool, str]:
         node = stack.pop()
         nodes.append(node)
         stack.extend(node.get("Plans", []))
-    full = any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "cases_case"
+    full = any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == table
                for n in nodes)
     sort = any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes)
     return full, sort, json.dumps(plan, ensure_ascii=False, indent=1)
 
 
-def _assert_indexed(qs, *, may_sort: bool = False) -> None:
-    full, sort, text = _plan(qs)
-    assert not full, f"full scan of cases_case:\n{text}"
+def _assert_indexed(qs, *, may_sort: bool = False, table: str = "cases_case") -> None:
+    full, sort, text = _plan(qs, table)
+    assert not full, f"full scan of {table}:\n{text}"
     if not may_sort:
         assert not sort, f"sorts instead of reading the index in order:\n{text}"
 

@@ -160,3 +160,46 @@ def test_the_public_board_needs_no_login(live_server, browser, recent: City) -> 
     assert [float(s) for s in scores] == [r["score"] for r in board["rows"]]
     assert page.locator("#levels a[data-level=worker]").count() == 0
     context.close()
+
+
+def test_a_number_opens_the_cases_behind_it(live_server, browser, recent: City,
+                                            tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    context, page = leader_page(browser, live_server, "town_leader", LAYOUTS["laptop"])
+    base = live_server.url
+    load(page, f"{base}/cockpit/record/")
+    # Town A's row, then its first village's: the 办结 number links to its cases.
+    village = page.locator("#record tbody tr:nth-child(2)")
+    closed_shown = village.locator("td:nth-child(3) a").get_attribute("data-value")
+    village.locator("td:nth-child(3) a").click()
+    page.wait_for_url("**/cockpit/cases/?figure=closed*")
+    page.wait_for_selector("body.loaded")
+    assert "failed" not in (page.get_attribute("body", "class") or "")
+    assert page.get_attribute("#total", "data-value") == closed_shown
+    query = page.url.split("?", 1)[1]
+    listed = api(page, f"/api/v1/insights/cases?{query}")
+    numbers = page.eval_on_selector_all("#cases tbody tr td:first-child a",
+                                        "els => els.map(e => e.textContent)")
+    assert numbers == [i["number"] for i in listed["items"]]
+    assert len(numbers) == int(closed_shown) > 0  # fewer than a page: every one is here
+    assert "计入「办结数」的每一件" in page.inner_text("#what")
+    # Another period keeps the figure: the form carries it over.
+    page.fill("#period input[name=since]", "2026-01-01")
+    page.click("#period button[type=submit]")
+    page.wait_for_url("**since=2026-01-01*")
+    page.wait_for_selector("body.loaded")
+    assert "figure=closed" in page.url and "failed" not in page.get_attribute("body", "class")
+    # The table exports to Excel with the same cases.
+    href = page.get_attribute("a.export", "href")
+    sheet = page.request.get(base + href)
+    assert sheet.ok
+    path = tmp_path / "cases.xlsx"
+    path.write_bytes(sheet.body())
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0][:2] == ("编号", "受理日期")
+    assert [r[0] for r in rows[1:]] == numbers
+    # A case number opens its page.
+    page.click("#cases tbody tr:first-child td:first-child a")
+    page.wait_for_url(f"**/work/case/{numbers[0]}/")
+    context.close()

@@ -17,7 +17,7 @@ from ninja.errors import HttpError
 from linge.areas.models import Area, Level
 from linge.cases import policy
 from linge.cases.models import ChainHead
-from linge.insights import figures, rankings, rollups, screens
+from linge.insights import behind, figures, rankings, rollups, screens
 from linge.insights.models import RollupMark
 
 router = Router(tags=["insights"])
@@ -127,6 +127,49 @@ def get_record(request, area: str | None = None, since: date | None = None,
     as_of = fresh()
     place = area_for(request, area)
     return {**screens.record(place, since, until), **_envelope(place, since, until, as_of)}
+
+
+@router.get("/cases", summary="The cases behind a number: one figure of an area or a worker")
+def get_cases(request, figure: str, area: str | None = None, worker: int | None = None,
+              since: date | None = None, until: date | None = None,
+              cursor: str | None = None, limit: int = 50):
+    if figure not in behind.FIGURES:
+        raise HttpError(400, "figure 应为 " + "、".join(behind.FIGURES))
+    if not 1 <= limit <= behind.MAX_LIMIT:
+        raise HttpError(400, f"limit 应在 1 到 {behind.MAX_LIMIT} 之间")
+    since, until = period(since, until)
+    as_of = fresh()
+    place, worker_id = _area_or_worker(request, area, worker)
+    try:
+        rows, following, withheld = behind.page(request.auth, figure, since, until,
+                                                area=place, worker_id=worker_id,
+                                                cursor=cursor, limit=limit)
+    except behind.BadCursor:
+        raise HttpError(400, "cursor 无效") from None
+    return {
+        "figure": figure,
+        "total": behind.total(figure, since, until, area=place, worker_id=worker_id),
+        "per_verdict": figure in behind.PER_VERDICT,
+        "items": [behind_item(r) for r in rows], "next": following, "withheld": withheld,
+        "worker": worker_id, **_envelope(place, since, until, as_of),
+    }
+
+
+def _area_or_worker(request, area: str | None, worker: int | None) -> tuple[Area | None,
+                                                                              int | None]:
+    if worker is None:
+        return area_for(request, area), None
+    if not 0 < worker < 2**63 or not policy.may_read_worker(request.auth, worker):
+        raise Http404
+    return None, worker
+
+
+def behind_item(row: behind.Row) -> dict:
+    case = row.case
+    return {"number": case.number, "category": case.category.name, "grid": case.grid.name,
+            "town": case.town.name, "state": case.state, "state_label": case.get_state_display(),
+            "received_on": row.day.isoformat(), "count": row.count,
+            "link": f"/work/case/{case.number}/"}
 
 
 @public_router.get("/rankings", summary="The public 晾晒台: areas only, no personal data")

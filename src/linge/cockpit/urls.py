@@ -10,5 +10,6 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/public/", views.public_board, name="public_board"),
     path("record/", views.record, name="record"),
+    path("cases/", views.cases, name="cases"),
     path("export.xlsx", views.export, name="export"),
 ]

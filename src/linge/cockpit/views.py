@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from linge.areas.models import Area, Level
 from linge.cases import policy
-from linge.insights import figures, rankings, rollups, screens
+from linge.insights import behind, figures, rankings, rollups, screens
 from linge.people.roles import roles_of
 from linge.plaintext import sheet_text
 
@@ -83,6 +83,18 @@ def record(request: HttpRequest, area: Area) -> HttpResponse:
     return render(request, "cockpit/record.html", _context(request, area, "record"))
 
 
+@leaders_screen
+def cases(request: HttpRequest, area: Area) -> HttpResponse:
+    """The cases behind one number of the screens (insights/behind.py)."""
+    figure = request.GET.get("figure", "")
+    if figure not in behind.FIGURES:
+        raise Http404
+    worker = request.GET.get("worker", "")
+    return render(request, "cockpit/cases.html", _context(
+        request, area, "cases", figure=figure, label=FIGURE_LABELS[figure],
+        per_verdict=figure in behind.PER_VERDICT, worker=worker if worker.isdigit() else ""))
+
+
 # Excel.
 
 FIGURE_LABELS = {
@@ -96,6 +108,8 @@ FIGURE_LABELS = {
     "response_median_s": gettext_lazy("响应时长中位数（秒）"), "response_p90_s": gettext_lazy("响应时长P90（秒）"),
     "resolution_median_s": gettext_lazy("办结时长中位数（秒）"), "resolution_p90_s": gettext_lazy("办结时长P90（秒）"),
     "per_1000_households": gettext_lazy("每千户受理数"),
+    "closed_rated": gettext_lazy("有评价的办结数"), "open": gettext_lazy("在办数"),
+    "overdue_open": gettext_lazy("超期在办数"),
 }
 
 
@@ -141,11 +155,33 @@ def _table(request: HttpRequest, home: Area) -> tuple[str, list[str], list[list]
         rows = [[r["number"], r["category"], r["grid"], r["town"], r["state"], r["due"]]
                 for r in screens.overdue_list(area, limit=5000)]
         return str(_("超期案件")), header, rows
+    if table == "cases":
+        return _cases_table(request, area, since, until)
     if table in ("categories", "hotspots", "repeated", "sources", "trend"):
         data = getattr(screens, table)(area, since, until)
         header = list(data[0].keys()) if data else []
         return table, header, [list(r.values()) for r in data]
     raise Http404
+
+
+def _cases_table(request: HttpRequest, area: Area, since: date,
+                 until: date) -> tuple[str, list[str], list[list]]:
+    figure = request.GET.get("figure", "")
+    worker = request.GET.get("worker", "")
+    if figure not in behind.FIGURES:
+        raise Http404
+    worker_id = int(worker) if worker.isdigit() and 0 < int(worker) < 2**63 else None
+    if worker and (worker_id is None or not policy.may_read_worker(request.user, worker_id)):
+        raise Http404
+    found, cut = behind.every(request.user, figure, since, until,
+                              area=None if worker_id else area, worker_id=worker_id)
+    header = [str(_("编号")), str(_("受理日期")), str(_("分类")), str(_("镇街")), str(_("网格")),
+              str(_("状态")), str(_("条数"))]
+    rows = [[r.case.number, r.day.isoformat(), r.case.category.name, r.case.town.name,
+             r.case.grid.name, r.case.get_state_display(), r.count] for r in found]
+    if cut:
+        rows.append([str(_("仅导出最新的 %(n)s 件") % {"n": len(found)})])
+    return str(FIGURE_LABELS[figure]), header, rows
 
 
 @leaders_screen

@@ -99,6 +99,18 @@ class CaseFact(models.Model):
     solved_town = models.SmallIntegerField(default=0)
     solved_department = models.SmallIntegerField(default=0)
 
+    class Meta:
+        # The cases behind a number (insights/behind.py): an area's or a worker's facts
+        # over a period, newest cohort day and case first. A fold mostly changes only
+        # measures, which no index holds; the worker changes when a case is assigned.
+        indexes = [
+            models.Index(fields=["day", "case_id"], name="casefact_day"),
+            models.Index(fields=["grid_id", "day", "case_id"], name="casefact_grid_day"),
+            models.Index(fields=["village_id", "day", "case_id"], name="casefact_village_day"),
+            models.Index(fields=["town_id", "day", "case_id"], name="casefact_town_day"),
+            models.Index(fields=["worker_id", "day", "case_id"], name="casefact_worker_day"),
+        ]
+
     def __str__(self) -> str:
         return f"case {self.case_id} @ {self.day}"
 

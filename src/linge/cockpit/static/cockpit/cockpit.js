@@ -17,9 +17,11 @@
   for (const name of ["area", "since", "until"]) {
     if (query.get(name) && form.elements[name]) form.elements[name].value = query.get(name);
   }
-  if (query.get("layout")) {
+  // What the period form must carry over when it reloads the page.
+  for (const name of ["layout", "figure", "worker"]) {
+    if (!query.get(name)) continue;
     const keep = document.createElement("input");
-    keep.type = "hidden"; keep.name = "layout"; keep.value = query.get("layout");
+    keep.type = "hidden"; keep.name = name; keep.value = query.get(name);
     form.appendChild(keep);
   }
 
@@ -214,14 +216,15 @@
     const data = await api("record");
     fill(data);
     const since = form.elements.since.value, until = form.elements.until.value;
-    const inbox = (r, tab) => "/work/?" + new URLSearchParams({ tab, area: r.id, since, until });
+    // A number opens the exact cases it counts (/cockpit/cases/), in the same period.
+    const behind = (r, figure) => "/cockpit/cases/?" + new URLSearchParams({ figure, area: r.code, since, until });
     const here = new URLSearchParams(location.search);
     rows("record", data.rows, [
-      { value: "name", href: (r) => (r.level === "grid" ? inbox(r, "done") :
+      { value: "name", href: (r) => (r.level === "grid" ? behind(r, "received") :
         "?" + new URLSearchParams({ ...Object.fromEntries(here), area: r.code })) },
-      { value: (r) => r.figures.received, href: (r) => inbox(r, "done") },
-      { value: (r) => r.figures.closed, href: (r) => inbox(r, "done") },
-      { value: (r) => r.figures.closed_on_time },
+      { value: (r) => r.figures.received, href: (r) => behind(r, "received") },
+      { value: (r) => r.figures.closed, href: (r) => behind(r, "closed") },
+      { value: (r) => r.figures.closed_on_time, href: (r) => behind(r, "closed_on_time") },
       { value: (r) => r.figures.closure_rate, format: "pct" },
       { value: (r) => r.figures.on_time_rate, format: "pct" },
       { value: (r) => r.figures.satisfaction_rate, format: "pct" },
@@ -235,7 +238,29 @@
     exportLinks();
   }
 
-  const run = { home: disposal, disposal, analysis, board, record }[screen];
+  // 数字背后的案件: one figure's cases, fifty a page, newest first.
+  let cursor = null;
+  async function cases() {
+    const table = document.getElementById("cases");
+    const which = { figure: table.dataset.figure };
+    if (table.dataset.worker) which.worker = table.dataset.worker;
+    const data = await api("cases", { ...which, limit: 50, ...(cursor ? { cursor } : {}) });
+    fill(data);
+    document.getElementById("withheld").hidden = !data.withheld;
+    rows("cases", data.items, [
+      { value: "number", href: (r) => r.link }, { value: "received_on" },
+      { value: "category" }, { value: "town" }, { value: "grid" }, { value: "state_label" },
+      { value: "count" },
+    ]);
+    const more = document.getElementById("more"), first = document.getElementById("first");
+    more.hidden = !data.next;
+    first.hidden = !cursor;
+    more.onclick = (event) => { event.preventDefault(); cursor = data.next; refresh(); };
+    first.onclick = (event) => { event.preventDefault(); cursor = null; refresh(); };
+    exportLinks(which);
+  }
+
+  const run = { home: disposal, disposal, analysis, board, record, cases }[screen];
   async function refresh() {
     body.classList.remove("loaded");
     try {
