@@ -27,6 +27,15 @@ TZ = ZoneInfo("Asia/Shanghai")
 PASSWORD = "correct horse battery"
 
 
+def logged_in(username: str):
+    """A test client logged in with the password form's backend (locks and all)."""
+    from django.test import Client
+
+    client = Client()
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 

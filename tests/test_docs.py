@@ -57,22 +57,9 @@ def test_makefile_runs_what_readme_says() -> None:
 
 def routes() -> list[str]:
     """Every route of the site but the admin's, as `/path/<param>` strings."""
-    from django.urls import get_resolver
-    from django.urls.resolvers import URLResolver
+    from tests.routes import all_routes
 
-    def walk(patterns, prefix: str = ""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
-                yield prefix + str(pattern.pattern)
-
-    found = []
-    for route in walk(get_resolver().url_patterns):
-        if route.startswith("admin/"):
-            continue
-        found.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", route))
-    return found
+    return all_routes()
 
 
 def test_finds_the_routes() -> None:

@@ -7,7 +7,8 @@ from django.test import Client
 
 from linge.cases import workflow
 from linge.cases.models import Rating
-from tests.conftest import PASSWORD, City, at
+from tests.conftest import City, at
+from tests.conftest import logged_in as login
 
 KEYS = {
     "received", "closed", "closed_on_time", "closed_in_grid", "reopened", "staff_reported",
@@ -19,11 +20,6 @@ KEYS = {
 }
 PERIOD = "since=2026-11-01&until=2026-11-30"
 
-
-def login(name: str) -> Client:
-    client = Client()
-    assert client.login(username=name, password=PASSWORD)
-    return client
 
 
 @pytest.fixture

@@ -9,12 +9,7 @@ from openpyxl import load_workbook
 
 from linge.insights import figures
 from tests.conftest import PASSWORD, City
-
-
-def login(name: str) -> Client:
-    client = Client()
-    assert client.login(username=name, password=PASSWORD)
-    return client
+from tests.conftest import logged_in as login
 
 
 def test_leaders_land_on_the_cockpit(city: City) -> None:

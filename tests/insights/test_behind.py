@@ -13,7 +13,8 @@ from django.test import Client
 from linge.areas.models import Area
 from linge.cases.models import Case, CaseEvent
 from linge.insights import behind, figures, rollups
-from tests.conftest import PASSWORD, City, at
+from tests.conftest import City, at
+from tests.conftest import logged_in as login
 from tests.insights.histories import History
 from tests.insights.test_figures_brute_force import PERIODS, in_period, worker_of
 
@@ -109,11 +110,6 @@ def test_each_list_is_the_cases_behind_its_number(city: City, seed: int) -> None
             got = listed(admin, figure, date(2026, 1, 1), date(2026, 12, 31), worker_id=worker)
             assert got == want[figure], (worker, figure)
 
-
-def login(name: str) -> Client:
-    client = Client()
-    assert client.login(username=name, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
