@@ -34,6 +34,7 @@ import io
 import json
 import multiprocessing
 import os
+import random
 import signal
 import socket
 import statistics
@@ -44,6 +45,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var" / "bench"
@@ -61,7 +63,9 @@ class Endpoint:
     name: str
     method: str
     path: str  # formatted with the facts: {small_grid}, {case}…
-    body: str = ""  # "report" or "report_photo": a fresh anonymous report each time
+    # A fresh submission each time: "report"/"report_photo" (the resident page, anonymous)
+    # or "open311"/"open311_photo" (GeoReport v2, form-encoded or multipart with media).
+    body: str = ""
     session: bool = False  # send the staff member's session cookie
     target: str = ""  # the issue's target, see TARGETS
 
@@ -73,9 +77,15 @@ ENDPOINTS = [
     Endpoint("grid 10k", "GET", "{big_grid_path}", target="grid"),
     Endpoint("inbox", "GET", "/work/", session=True, target="staff"),
     Endpoint("case page", "GET", "/work/case/{case}/", session=True, target="staff"),
+    Endpoint("open311 POST", "POST", "/open311/v2/requests.json", body="open311",
+             target="open311"),
+    Endpoint("open311+media", "POST", "/open311/v2/requests.json", body="open311_photo"),
+    Endpoint("open311 list", "GET", "/open311/v2/requests.json?page_size=100"),
+    Endpoint("api cases", "GET", "/api/v1/cases?tab=done&limit=50", session=True),
 ]
 # (minimum share of the bare app's rate at 8 clients, p99 limit in ms or None)
-TARGETS = {"report": (0.20, 100.0), "grid": (0.15, None), "staff": (0.10, None)}
+TARGETS = {"report": (0.20, 100.0), "grid": (0.15, None), "staff": (0.10, None),
+           "open311": (0.20, 100.0)}
 
 
 # The bare app: what a request costs with no framework at all.
@@ -133,7 +143,7 @@ def prepare(cases: int) -> dict:
     from linge.cases import policy
 
     case = policy.visible_cases(staff).order_by("-created_at").first()
-    return {
+    return {**_open311_facts(small),
         "small_grid_path": grid_qr_path(small.code), "small_grid_cases": small.n,
         "big_grid_path": grid_qr_path(big.code),
         "big_grid_cases": Case.objects.filter(grid=big).count(),
@@ -141,6 +151,23 @@ def prepare(cases: int) -> dict:
         "cases": Case.objects.count(), "category": _leaf_category(),
         "report_grid": small.code,
     }
+
+
+def _open311_facts(grid) -> dict:
+    """An API key for the run (its own rate far above what the run sends) and a point
+    inside the grid the reports go to."""
+    from shapely.geometry import shape
+
+    from linge.cases.models import Category
+    from linge.clients import keys
+    from linge.clients.models import Channel
+
+    key = keys.create(f"bench_http {uuid.uuid4().hex[:8]}", channels=[Channel.OPEN311, Channel.API],
+                      rate_per_minute=10_000_000).key
+    point = shape(grid.boundary).representative_point()
+    code = Category.objects.get(pk=_leaf_category()).code
+    return {"open311_key": key, "service_code": code, "lat": f"{point.y:.6f}",
+            "long": f"{point.x:.6f}"}
 
 
 def _leaf_category() -> int:
@@ -173,16 +200,22 @@ def _fill_grid(grid, count: int) -> None:
 
 
 def verify(numbers: list[str]) -> int:
-    """How many of these case numbers are missing from the database."""
+    """How many of these case numbers are missing from the database; a number marked
+    with a trailing "+" was sent with a photo and counts as missing without one."""
     import django
 
     django.setup()
     from linge.cases.models import Case
 
+    with_photo = {n[:-1] for n in numbers if n.endswith("+")}
+    plain = {n for n in numbers if not n.endswith("+")}
     found = 0
-    for start in range(0, len(numbers), 500):
-        found += Case.objects.filter(number__in=numbers[start:start + 500]).count()
-    return len(set(numbers)) - found
+    for chosen, cases in ((plain, Case.objects.all()),
+                          (with_photo, Case.objects.filter(attachments__isnull=False))):
+        chosen = sorted(chosen)
+        for start in range(0, len(chosen), 500):
+            found += cases.filter(number__in=chosen[start:start + 500]).distinct().count()
+    return len(plain) + len(with_photo) - found
 
 
 # Servers.
@@ -228,6 +261,7 @@ def _env(database_url: str, var_dir: Path) -> dict:
     env = dict(os.environ)
     env.update(LINGE_DATABASE_URL=database_url, LINGE_VAR_DIR=str(var_dir),
                LINGE_LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="linge.settings",
+               LINGE_TRUSTED_PROXIES="127.0.0.1/32",
                PYTHONPATH=str(ROOT / "src"))
     return env
 
@@ -257,14 +291,14 @@ def _photo() -> bytes:
     return _PHOTO
 
 
-def _multipart(fields: dict, photo: bytes | None) -> tuple[bytes, str]:
+def _multipart(fields: dict, photo: bytes | None, name: str) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                     f"{value}\r\n".encode())
+    for field_name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; '
+                     f'name="{field_name}"\r\n\r\n{value}\r\n'.encode())
     if photo is not None:
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
                      f'filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
                      + photo + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
@@ -282,14 +316,26 @@ def _request(port: int, endpoint: Endpoint, facts: dict) -> tuple[float, str | N
     if endpoint.session:
         cookies.append(f"sessionid={facts['session']}")
     if endpoint.body:
+        # Residents come from many addresses behind the site's proxy (trusted by the
+        # servers here): the per-address limits count them, and none is reached.
+        headers["X-Forwarded-For"] = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+        photo = _photo() if endpoint.body.endswith("_photo") else None
+    if endpoint.body.startswith("report"):
         fields = {"csrfmiddlewaretoken": CSRF, "submit_key": uuid.uuid4().hex,
                   "category": facts["category"], "grid": facts["report_grid"],
                   "description": "村口垃圾桶满了，好几天没人清运"}
-        body, headers["Content-Type"] = _multipart(
-            fields, _photo() if endpoint.body == "report_photo" else None)
+        body, headers["Content-Type"] = _multipart(fields, photo, "photos")
         cookies.append(f"csrftoken={CSRF}")
         headers["Accept"] = "application/json"
         headers["Referer"] = "http://127.0.0.1/report"
+    elif endpoint.body.startswith("open311"):
+        fields = {"api_key": facts["open311_key"], "service_code": facts["service_code"],
+                  "lat": facts["lat"], "long": facts["long"], "description": "楼道里堆满杂物"}
+        if photo is None:
+            body = urlencode(fields).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            body, headers["Content-Type"] = _multipart(fields, photo, "media")
     if cookies:
         headers["Cookie"] = "; ".join(cookies)
     path = endpoint.path.format(**facts)
@@ -309,9 +355,16 @@ def _request(port: int, endpoint: Endpoint, facts: dict) -> tuple[float, str | N
     number = ""
     if endpoint.body and facts.get("check_reports", True):
         answer = json.loads(data)
-        if not answer.get("ok"):
+        if endpoint.body.startswith("open311"):
+            if not (isinstance(answer, list) and answer[0].get("service_request_id")):
+                return elapsed, f"{path}: request refused {answer}", ""
+            number = answer[0]["service_request_id"]
+        elif not answer.get("ok"):
             return elapsed, f"{path}: report refused {answer}", ""
-        number = answer["number"]
+        else:
+            number = answer["number"]
+        if endpoint.body.endswith("_photo"):
+            number += "+"  # verify() checks that its photo was kept
     return elapsed, None, number
 
 

@@ -413,7 +413,8 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
         with transaction.atomic():  # the case and its token, or neither
             done = intake.submit(None, Source.OPEN311, report, key=key, photos=photos)
-            made = Submission.objects.filter(case=done.case).first()
+            # A case just made has no token yet; one found by its key may (a retry).
+            made = None if done.created else Submission.objects.filter(case=done.case).first()
             if made is None:
                 made = Submission.objects.create(case=done.case, token=secrets.token_hex(12),
                                                  api_key=client)
