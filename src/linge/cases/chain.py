@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -89,8 +90,21 @@ def snapshot(case) -> dict:
     return {name: _value(name, getattr(case, name)) for name in SEALED}
 
 
-def changes(before: dict, after: dict) -> dict:
-    return {name: value for name, value in after.items() if before.get(name) != value}
+_sealed_values = operator.attrgetter(*SEALED)
+
+
+def raw(case) -> tuple:
+    """The sealed columns as they are, unconverted: cheap to take before every move."""
+    return _sealed_values(case)
+
+
+def changes(before: tuple, case) -> dict:
+    """The sealed columns the move changed (`before` from `raw`), as JSON values. Only
+    those are converted: a move touches a few of the 42 columns, and every generated
+    demo case makes several moves."""
+    return {name: _value(name, new)
+            for name, old, new in zip(SEALED, before, _sealed_values(case), strict=True)
+            if old != new}
 
 
 # The chain head is sealed with a key that is not in the database.

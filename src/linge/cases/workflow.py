@@ -129,13 +129,13 @@ def _move(
             rule = TABLE[(case.state, action)]
             from_state = case.state
             to_state = target_state(case, rule)
-            before = chain.snapshot(case)
+            before = chain.raw(case)
             if apply is not None:
                 apply(case, now)
             case.state = to_state
             case.updated_at = now
             store.save(case)
-            fields = chain.changes(before, chain.snapshot(case))
+            fields = chain.changes(before, case)
             if attached:
                 fields[chain.PHOTOS] = [[attached_kind, p.sha256] for p in attached]
             _record(store, case, actor, action, from_state, to_state, data or {}, rule.public,
