@@ -109,3 +109,18 @@ def test_a_case_from_another_year_shows_its_year(client: Client, city: City) -> 
     assert timezone.localtime(old.created_at).strftime("%Y-%m-%d") in body
     assert timezone.localtime(fresh.created_at).strftime("%m-%d %H:%M") in body
     assert 'maxlength="50"' in body
+
+
+def test_each_tab_is_counted_once(client: Client, city: City) -> None:
+    """Seven tabs, seven counts: the tab shown is not counted again for its pages."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        report(city, text="路灯不亮")
+    client.force_login(city["full_time"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/work/?tab=submitted")
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 7, "\n".join(counts)
+    assert len(numbers(response)) == 3 and response.context["page"].paginator.count == 3

@@ -43,12 +43,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     roles = roles_of(request.user)
     f = Q_.parse_filters(request.GET, roles)
-    qs = Q_.filtered(request.user, f, now).select_related(
-        "category", "grid", "village", "town", "dispatched_unit"
-    ).order_by("-created_at")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     base = Q_.filtered(request.user, f, now, with_tab=False)
-    counts = {key: Q_.tab_filter(base, key, now).count() for key, _label in Q_.TABS}
+    tabs = {key: Q_.tab_filter(base, key, now) for key, _label in Q_.TABS}
+    counts = {key: tab.count() for key, tab in tabs.items()}
+    shown = tabs[f.tab] if f.tab in tabs else Q_.tab_filter(base, f.tab, now)
+    paginator = Paginator(shown.select_related(
+        "category", "grid", "village", "town", "dispatched_unit").order_by("-created_at"),
+        PAGE_SIZE)
+    if f.tab in counts:
+        paginator.count = counts[f.tab]  # counted once, for its tab: not again for the pages
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "filters": f,
         "tabs": [(key, label_, counts.get(key)) for key, label_ in Q_.TABS],
