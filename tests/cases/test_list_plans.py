@@ -94,6 +94,7 @@ def test_case_lists_read_an_index_in_order(many_cases) -> None:
     _assert_indexed(Case.objects.filter(grid=city.grid, state=State.SUBMITTED)
                     .order_by("-created_at")[:30])
     check_inbox_tabs(city)  # one table of 20,000 rows for both
+    check_api_pages(city)
     # And the check can fail: a list by a column without an index scans and sorts.
     full, sort, _text = _plan(Case.objects.filter(rating_comment="x").order_by("-updated_at"))
     assert full and sort
@@ -114,3 +115,20 @@ def check_inbox_tabs(city) -> None:
             _assert_indexed(page, may_sort=tab in MANY_STATE_TABS)
             # The tab's count, shown on every inbox page, counts within the index too.
             _assert_indexed(Q_.filtered(user, f, now), may_sort=True)
+
+
+def check_api_pages(city) -> None:
+    """/api/v1/cases keyset pages: the first and one after a cursor read the created_at
+    index in order and stop; the page after a cursor never sorts what lies before it.
+    (PostgreSQL may sort the rows of one created_at value, an Incremental Sort.)"""
+    import linge.api.api  # noqa: F401 (the API's routers, before its cases module)
+    from linge.api.cases import case_page, newest_after
+
+    now = timezone.now()
+    for who in ["leader", "dispatcher"]:
+        user = city[who]
+        qs = Q_.filtered(user, Q_.Filters(tab="done"), now).select_related("category", "grid")
+        _rows, cursor = case_page(qs, None, 50)
+        assert cursor is not None
+        for page in (newest_after(qs, None)[:51], newest_after(qs, cursor)[:51]):
+            _assert_indexed(page, may_sort=connection.vendor == "postgresql")

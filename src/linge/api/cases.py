@@ -13,7 +13,7 @@ import base64
 import json
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -179,12 +179,20 @@ def _cursor_in(cursor: str) -> tuple[datetime, int]:
     return moment, pk
 
 
-def case_page(qs: QuerySet[Case], cursor: str | None, limit: int) -> tuple[list[Case], str | None]:
-    """Newest first on the (created_at, id) index; the next page starts after the last."""
+def newest_after(qs: QuerySet[Case], cursor: str | None) -> QuerySet[Case]:
+    """The cases after the cursor, newest first on the (created_at, id) index."""
     if cursor:
         moment, pk = _cursor_in(cursor)
-        qs = qs.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
-    rows = list(qs.order_by("-created_at", "-pk")[: limit + 1])
+        # Not (created_at < m) OR (created_at = m AND id < p): SQLite answers that OR with
+        # two index searches and sorts everything older than the cursor. A range on
+        # created_at with the one tie excluded reads the index in order and stops.
+        qs = qs.filter(created_at__lte=moment).exclude(created_at=moment, pk__gte=pk)
+    return qs.order_by("-created_at", "-pk")
+
+
+def case_page(qs: QuerySet[Case], cursor: str | None, limit: int) -> tuple[list[Case], str | None]:
+    """One page, newest first; the next page starts after its last case."""
+    rows = list(newest_after(qs, cursor)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (_cursor_out(rows[-1]) if more and rows else None)
