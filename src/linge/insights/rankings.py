@@ -31,6 +31,9 @@ RATES: dict[str, tuple[str, str]] = {
     "in_grid": ("closed_in_grid", "closed"),
     "proactive": ("staff_reported", "received"),
 }
+# rankings() computes the four rates inline, in this order (thousands of workers).
+assert list(RATES.values()) == [("closed_on_time", "received"), ("satisfied_or_basic", "rated"),
+                                ("closed_in_grid", "closed"), ("staff_reported", "received")]
 LEVELS = {"town": (Level.TOWN, Scope.TOWN), "village": (Level.VILLAGE, Scope.VILLAGE),
           "grid": (Level.GRID, Scope.GRID), "worker": (None, Scope.WORKER)}
 
@@ -111,33 +114,37 @@ def rankings(level: str, since: date, until: date, within: Area | None = None) -
     minimum = settings.LINGE_RANK_MIN_CASES
     zero = (0,) * len(INPUTS)
     # inputs: received, closed, closed_on_time, closed_in_grid, staff_reported, rated,
-    # satisfied, basic_satisfied → the four (x, n) pairs of RATES, in order.
-    pairs = {}
-    for unit in units:
-        rec, clo, ont, ing, stf, rat, sat, bas = sums.get(unit.key, zero)
-        pairs[unit.key] = ((ont, rec), (sat + bas, rat), (ing, clo), (stf, rec))
+    # satisfied, basic_satisfied → the four (x, n) pairs of RATES, in order:
+    # on_time = closed_on_time / received, satisfaction = (satisfied + basic) / rated,
+    # in_grid = closed_in_grid / closed, proactive = staff_reported / received.
+    values = [sums.get(unit.key, zero) for unit in units]
     # The pooled mean of each rate over the units of this level (what a unit of no
-    # evidence is assumed to be).
-    means = []
-    for i in range(len(names)):
-        trials = sum(p[i][1] for p in pairs.values())
-        means.append(sum(p[i][0] for p in pairs.values()) / trials if trials else 0.0)
+    # evidence is assumed to be). Thousands of workers: sums by column, not per pair.
+    col = [sum(column) for column in zip(*values, strict=True)] if values else list(zero)
+    rec, clo, ont, ing, stf, rat, sat, bas = col
+    means = [ont / rec if rec else 0.0, (sat + bas) / rat if rat else 0.0,
+             ing / clo if clo else 0.0, stf / rec if rec else 0.0]
+    m0, m1, m2, m3 = means
+    w0, w1, w2, w3 = weight
     rows = []
-    for unit in units:
-        values = sums.get(unit.key, zero)
-        shrunk = [(x + prior * mean) / (n + prior) if (n + prior) else 0.0
-                  for (x, n), mean in zip(pairs[unit.key], means, strict=True)]
-        score = 100 * sum(wi * ri for wi, ri in zip(weight, shrunk, strict=True)) / total_weight
-        row = dict(zip(INPUTS, values, strict=True))
-        row["satisfied_or_basic"] = row["satisfied"] + row["basic_satisfied"]
-        row.update(
-            key=unit.key, code=unit.code, name=unit.name, households=unit.households,
-            per_1000_households=(round(row["received"] * 1000 / unit.households, 2)
-                                 if unit.households else None),
-            rates=dict(zip(names, (round(v, 6) for v in shrunk), strict=True)),
-            score=round(score, 2), ranked=row["received"] >= minimum,
-        )
-        rows.append(row)
+    for unit, row_values in zip(units, values, strict=True):
+        rec, clo, ont, ing, stf, rat, sat, bas = row_values
+        r0 = (ont + prior * m0) / (rec + prior) if rec + prior else 0.0
+        r1 = (sat + bas + prior * m1) / (rat + prior) if rat + prior else 0.0
+        r2 = (ing + prior * m2) / (clo + prior) if clo + prior else 0.0
+        r3 = (stf + prior * m3) / (rec + prior) if rec + prior else 0.0
+        score = 100 * (w0 * r0 + w1 * r1 + w2 * r2 + w3 * r3) / total_weight
+        rows.append({
+            "received": rec, "closed": clo, "closed_on_time": ont, "closed_in_grid": ing,
+            "staff_reported": stf, "rated": rat, "satisfied": sat, "basic_satisfied": bas,
+            "satisfied_or_basic": sat + bas, "key": unit.key, "code": unit.code,
+            "name": unit.name, "households": unit.households,
+            "per_1000_households": (round(rec * 1000 / unit.households, 2)
+                                    if unit.households else None),
+            "rates": {names[0]: round(r0, 6), names[1]: round(r1, 6), names[2]: round(r2, 6),
+                      names[3]: round(r3, 6)},
+            "score": round(score, 2), "ranked": rec >= minimum,
+        })
     ranked = sorted((row for row in rows if row["ranked"]), key=lambda row: -row["score"])
     for position, row in enumerate(ranked, start=1):
         row["rank"] = position
