@@ -140,8 +140,12 @@ def prepare(cases: int) -> dict:
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
     session["_auth_user_hash"] = staff.get_session_auth_hash()
     session.create()
+    from django.db import connection
+
     from linge.cases import policy
 
+    with connection.cursor() as cursor:  # planner statistics, as autovacuum would keep
+        cursor.execute("ANALYZE")
     case = policy.visible_cases(staff).order_by("-created_at").first()
     return {**_open311_facts(small),
         "small_grid_path": grid_qr_path(small.code), "small_grid_cases": small.n,
