@@ -21,14 +21,14 @@ machine; the projection from 10,000 cases is optimistic (the indexes grow), so
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from benchlib import hand_back, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_CASES = 1_000_000
@@ -37,7 +37,6 @@ CITY_TARGET_SECONDS = 30
 SCRATCH_DB = "lingebench"
 # A fixed end date, so every run tells the same stories (the demo's --until).
 UNTIL = (2025, 6, 30)
-RESULT = "RESULT "
 
 
 # -- one measurement, in a child process --------------------------------------------
@@ -114,7 +113,7 @@ def _measure(cases: int, mode: str) -> dict:
 
 def _child_main(args: argparse.Namespace) -> int:
     result = run_one(args.one, args.mode, args.database_url)
-    print(RESULT + json.dumps(result), flush=True)
+    hand_back(result)
     return 0
 
 
@@ -126,18 +125,7 @@ def measure(cases: int, mode: str, database_url: str | None = None) -> dict:
     command = [sys.executable, __file__, "--one", str(cases), "--mode", mode]
     if database_url:
         command += ["--database-url", database_url]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    result = None
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith(RESULT):
-            result = json.loads(line[len(RESULT):])
-        else:
-            print(line, end="", flush=True)
-    if process.wait() != 0 or result is None:
-        raise SystemExit(f"measurement failed ({mode}, {cases} cases, exit {process.returncode})")
-    return result
+    return run_child(command, f"{mode}, {cases} cases")
 
 
 def show(label: str, result: dict) -> None:

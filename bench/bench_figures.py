@@ -28,18 +28,17 @@ rebuilds (and times) its rollups.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchlib import hand_back, run_child, timed
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-RESULT = "RESULT "
 UNTIL = date(2025, 12, 31)  # a fixed end: every run tells the same stories
 SCRATCH = "linge_wt9_figbench"
 TARGET_MS = 100
@@ -47,21 +46,6 @@ TARGET_SPEEDUP = 100
 TARGET_GROWTH = 1.5
 COUNTS = ["received", "rejected", "merged", "closed", "closed_on_time", "closed_in_grid",
           "reopened", "staff_reported", "rated", "satisfied", "basic_satisfied", "unsatisfied"]
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
-
-
-def timed(call, repeat: int) -> tuple[float, object]:
-    samples = []
-    result = None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return p95(samples), result
 
 
 def scan_counts(area_filter: dict, since: date, until: date) -> dict:
@@ -242,17 +226,7 @@ def measure(cases: int, args: argparse.Namespace) -> dict:
         command += ["--database-url", url]
     if args.keep:
         command.append("--keep")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    result = None
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith(RESULT):
-            result = json.loads(line[len(RESULT):])
-        else:
-            print(line, end="", flush=True)
-    if process.wait() != 0 or result is None:
-        raise SystemExit(f"measurement failed ({cases} cases, exit {process.returncode})")
+    result = run_child(command, f"{cases} cases")
     if args.postgres and not args.keep:
         import psycopg
 
@@ -300,7 +274,7 @@ def main() -> int:
         os.environ["BENCH_REBUILD"] = "1"
     if args.one:
         result = run_one(args.one, args.database_url, args.keep, args.repeat)
-        print(RESULT + json.dumps(result), flush=True)
+        hand_back(result)
         return 0
     sizes = [args.cases] + ([1_000_000] if args.million and args.cases != 1_000_000 else [])
     results = [measure(n, args) for n in sizes]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,8 +31,9 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchlib import hand_back, run_child, timed
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULT = "RESULT "
 SCRATCH = "linge_projection"
 FIRST, LAST = date(2023, 1, 1), date(2025, 12, 31)
 TARGET_MS = 100
@@ -48,20 +48,6 @@ MEASURES = ["received", "rejected", "merged", "closed", "closed_on_time", "close
             "reopened", "staff_reported", "rated", "satisfied", "basic_satisfied",
             "unsatisfied", "closed_rated", "open", "overdue_open", "solved_grid",
             "solved_village", "solved_town", "solved_department"]
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
-
-
-def timed(call, repeat: int) -> tuple[float, object]:
-    samples, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return p95(samples), result
 
 
 def measures_of(received: int) -> list[int]:
@@ -291,8 +277,7 @@ def main() -> int:
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(RESULT + json.dumps(run_one(args.cases, args.database_url, args.repeat)),
-              flush=True)
+        hand_back(run_one(args.cases, args.database_url, args.repeat))
         return 0
     url = None
     if args.postgres:
@@ -306,17 +291,7 @@ def main() -> int:
     command = [sys.executable, __file__, "--one", "--cases", str(args.cases), "--repeat",
                str(args.repeat)] + (["--database-url", url] if url else [])
     try:
-        result = None
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith(RESULT):
-                result = json.loads(line[len(RESULT):])
-            else:
-                print(line, end="", flush=True)
-        if process.wait() != 0 or result is None:
-            raise SystemExit(f"measurement failed (exit {process.returncode})")
+        result = run_child(command, f"{args.cases:,} cases")
     finally:
         if args.postgres:
             import psycopg
