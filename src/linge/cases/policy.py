@@ -466,9 +466,11 @@ def assignable_to(user: User, grid_id: int) -> bool:
 # Open data (Open311's GET requests): anyone may list cases as the grid page shows them.
 
 def published_cases() -> QuerySet[Case]:
-    """Cases anyone may read through the open interfaces: all but rejected and merged
-    ones (as on the grid page). What of them is shown is `published_words`'s rule."""
-    return Case.objects.exclude(state__in=NOT_PUBLIC_STATES)
+    """Cases anyone may read through the open interfaces: as on the grid page, not
+    rejected or merged ones, and only of categories listed in public (a dispute between
+    named neighbours, a fraud lead or a family's hardship is no one else's business).
+    What of them is shown is `published_words`'s rule."""
+    return Case.objects.filter(category__public=True).exclude(state__in=NOT_PUBLIC_STATES)
 
 
 def published_words(case: Case, submitted_by_caller: bool) -> bool:
