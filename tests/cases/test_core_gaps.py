@@ -19,6 +19,7 @@ from linge.cases import deadlines, intake, workflow
 from linge.cases.models import AttachmentKind, Case, CaseEvent, Category, Source, State, TimeUnit
 from linge.cases.photos import PhotoRejected
 from linge.people.models import User
+from linge.people.roles import SYSTEM
 from tests.conftest import City, at
 
 T0 = at("2026-11-02 09:00")  # a Monday
@@ -547,3 +548,99 @@ def test_refusals_of_resuming_and_extending_name_the_reason(city: City) -> None:
         workflow.request_extension(case, city["office_handler"], amount=1, reason="再需一天",
                                    now=T0)
     assert caught.value.reason == "已有待审批的延时申请"
+
+
+def test_time_between_two_instants_is_truncated_toward_zero() -> None:
+    cal = deadlines.calendar()
+    start = at("2026-11-02 09:00")
+    and_a_half = start + timedelta(seconds=1, microseconds=500000)
+    assert cal.between(start, and_a_half, deadlines.WALL) == 1
+    assert cal.between(and_a_half, start, deadlines.WALL) == -1
+    assert cal.between(start, start + timedelta(microseconds=999999), deadlines.WORK) == 0
+
+
+def test_a_deadline_is_passed_only_after_its_instant(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    current = deadlines.current(case)
+    assert not current.overdue(case.accept_due)
+    assert current.overdue(case.accept_due + timedelta(seconds=1))
+    later = case.accept_due + timedelta(seconds=1)
+    workflow.flag_overdue(case, SYSTEM, now=later)
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.flag_overdue(case, SYSTEM, now=later)
+    assert caught.value.reason == "案件已标记超期"
+
+
+def test_a_handed_down_date_caps_a_stage_in_working_time(city: City) -> None:
+    # Escalated Monday 11:00 with 2 working hours to dispatch (14:30), due by 14:00:
+    # the stage ends at 14:00 with 11:00–12:00 and 13:30–14:00 of working time.
+    case = workflow.submit(city["dispatcher"], category=city.plain, description="上级交办",
+                           grid=city.grid, source=Source.HIGHER,
+                           required_by=at("2026-11-02 14:00"), now=T0).case
+    workflow.accept(case, city["full_time"], now=at("2026-11-02 11:00"))
+    assert (case.resolve_due, case.resolve_budget) == (at("2026-11-02 14:00"), 5400)
+    workflow.escalate(case, city["full_time"], reason="需要执法", now=at("2026-11-02 11:00"))
+    assert (case.stage_due, case.stage_budget) == (at("2026-11-02 14:00"), 5400)
+
+
+def test_a_suspended_stage_keeps_its_time_on_its_own_clock(city: City) -> None:
+    # 1 clock hour to dispatch, 3 working days to handle. Escalated 11:45, suspended
+    # 12:00: 45 minutes of wall time left, though 12:00–12:45 is the lunch break.
+    # Dispatched 11:45, suspended 12:00: 3 working days less 15 working minutes left.
+    mixed = Category.objects.create(
+        code="0107", name="占道堆物", parent=city.plain.parent, lane=city.plain.lane,
+        accept_within=1, accept_unit=TimeUnit.CLOCK_HOURS, resolve_within=3,
+        resolve_unit=TimeUnit.WORK_DAYS)
+
+    def escalated() -> Case:
+        case = workflow.submit(city["resident"], category=mixed, description="占道堆物",
+                               grid=city.grid, now=T0).case
+        workflow.accept(case, city["full_time"], now=T0)
+        workflow.escalate(case, city["full_time"], reason="需要执法",
+                          now=at("2026-11-02 11:45"))
+        return case
+
+    waiting, sent = escalated(), escalated()
+    workflow.dispatch(sent, city["dispatcher"], unit=city.office, now=at("2026-11-02 11:45"))
+    for case in (waiting, sent):
+        workflow.suspend(case, city["dispatcher"], reason="等待答复", now=at("2026-11-02 12:00"))
+    assert waiting.stage_left == 45 * 60
+    assert sent.stage_left == 3 * 27000 - 15 * 60
+
+
+def test_a_case_accepted_at_its_deadline_is_on_time(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    workflow.accept(case, city["full_time"], now=case.accept_due)
+    assert not case.overdue
+
+
+def test_refusals_of_supervising_and_escalating_by_the_system_name_the_reason(
+        city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    workflow.supervise(case, city["leader"], now=T0)
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.supervise(case, city["leader"], now=T0)
+    assert caught.value.reason == "该案件已在督办中"
+    workflow.accept(case, city["full_time"], now=T0)
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.escalate(case, SYSTEM, reason="超期", now=T0)
+    assert caught.value.reason == "案件未超期，不能自动上报"
+    late = case.resolve_due + timedelta(seconds=1)
+    workflow.flag_overdue(case, SYSTEM, now=late)
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.escalate(case, SYSTEM, reason="超期", now=late)
+    assert caught.value.reason == "该分类不自动上报"  # 乱堆物堆料 does not escalate itself
+
+
+def test_supporting_twice_is_refused_with_the_move_and_state_named(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    workflow.add_support(case, city["other_resident"], now=T0)
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.add_support(case, city["other_resident"], now=T0)
+    refused = caught.value
+    assert (refused.state, refused.action, refused.reason) == (
+        State.SUBMITTED, "add_support", "您已附议过该问题")
