@@ -644,3 +644,17 @@ def test_supporting_twice_is_refused_with_the_move_and_state_named(city: City) -
     refused = caught.value
     assert (refused.state, refused.action, refused.reason) == (
         State.SUBMITTED, "add_support", "您已附议过该问题")
+
+
+def test_every_supporter_counts_and_a_late_case_names_its_stage(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    neighbour = User.objects.create(username="r13900000004", phone="13900000004",
+                                    is_resident=True)
+    for resident in (city["other_resident"], neighbour):
+        workflow.add_support(case, resident, now=T0)
+    case.refresh_from_db()
+    assert case.support_count == 2
+    workflow.accept(case, city["full_time"], now=T0)
+    workflow.flag_overdue(case, SYSTEM, now=case.resolve_due + timedelta(seconds=1))
+    assert last_event(case).data == {"stage": "resolve"}
