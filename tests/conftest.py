@@ -10,6 +10,7 @@ Grids are unit squares (0.01°) side by side, so their borders are shared exactl
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +42,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Real hashing is the point of PBKDF2 and the bane of a test suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    own_test_database(settings.DATABASES["default"])
+
+
+def own_test_database(database: dict) -> None:
+    """Name the SQLite test database after this process, not the one that loaded the
+    settings: `make mutate` runs each mutant's tests in a fork of one process, and two
+    forks sharing the file drop each other's tables, failing tests no mutant broke."""
+    test = database.get("TEST") or {}
+    name = test.get("NAME")
+    if name:
+        test["NAME"] = re.sub(r"\.test-\d+\.sqlite3$", f".test-{os.getpid()}.sqlite3", name)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

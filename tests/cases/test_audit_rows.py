@@ -8,14 +8,26 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from linge.cases import workflow
-from linge.cases.chain import GENESIS, event_hash, head_seal, verify
+from linge.cases.chain import (
+    GENESIS,
+    Anchor,
+    Problem,
+    Verdict,
+    current_anchor,
+    event_hash,
+    head_seal,
+    verify,
+    verify_chain,
+)
 from linge.cases.models import Attachment, Case, CaseEvent, ChainHead, Rating, State
 from linge.cases.photos import store_photo
 from tests.conftest import City, at
@@ -113,8 +125,7 @@ def forge_description(cases) -> int:
 
 def test_a_history_rewritten_with_recomputed_hashes_fails_on_the_key(cases) -> None:
     forge_description(cases)
-    problem = verify().problem
-    assert problem is not None and "链尾签名不符" in problem.reason
+    assert verify().problem == Problem(5, "链尾签名不符（事件链被重算改写，或审计密钥不对）")
     with pytest.raises(CommandError, match="链尾签名不符"):
         call_command("audit", "verify")
 
@@ -197,5 +208,130 @@ def test_an_event_without_fields_after_sealed_ones_is_caught(cases) -> None:
     rewrite_history(4, fields={})
     head = ChainHead.objects.get(pk=1)
     ChainHead.objects.filter(pk=1).update(seal=head_seal(head.seq, head.hash))
-    problem = verify().problem
-    assert problem.seq == 4 and "没有记录案件字段" in problem.reason
+    verdict = verify()
+    assert verdict.problem == Problem(4, "没有记录案件字段，而此前的事件都有（事件被改写）")
+    assert verdict.count == 3  # events 1 to 3 checked before the bare one
+
+
+def test_a_sealed_field_missing_from_a_cases_events_names_the_case(cases) -> None:
+    case = cases["rejected"]
+    submit = CaseEvent.objects.get(case=case, action="submit")
+    rewrite_history(submit.seq, fields={k: v for k, v in submit.fields.items()
+                                        if k not in ("address", "lat")})
+    reseal()
+    assert verify().problem == Problem(0, "事件未记录 lat, address", case=case.number)
+
+
+def test_an_anchor_taken_before_the_first_event_holds_for_the_chain_grown_since(
+        city: City) -> None:
+    anchor = current_anchor()
+    assert (anchor.seq, anchor.hash) == (0, GENESIS)
+    assert verify(anchor=anchor).problem is None
+    workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                    grid=city.grid, now=at("2026-11-02 09:00"))
+    assert verify(anchor=anchor).problem is None
+
+
+def test_an_anchor_reads_back_from_its_file_as_written(cases) -> None:
+    anchor = current_anchor()
+    taken = datetime.fromisoformat(anchor.at)
+    assert abs(taken - timezone.now()) < timedelta(minutes=1) and taken.microsecond == 0
+    assert Anchor.from_json(anchor.to_json()) == anchor
+
+
+def test_verify_chain_checks_the_anchor_it_is_given(cases) -> None:
+    forged = Anchor(5, "a" * 64, "0" * 64, "2026-11-02T12:00:00+08:00")
+    assert verify_chain(anchor=forged) == (
+        0, Problem(5, "锚点文件的签名不符（锚点被改动，或审计密钥不同）"))
+
+
+def test_a_case_whose_submit_predates_fields_is_legacy_though_later_events_have_them(
+        cases) -> None:
+    submit = CaseEvent.objects.get(case=cases["rejected"], action="submit")
+    rewrite_history(submit.seq, fields={})  # its reject event still records fields
+    head = ChainHead.objects.get(pk=1)
+    ChainHead.objects.filter(pk=1).update(seal=head_seal(head.seq, head.hash))
+    verdict = verify()
+    assert verdict.problem is None and verdict.legacy_cases == 1
+
+
+# Each finding named exactly: the event (or, for a case, 0 and the case's number) where
+# the walk stopped, how many events it had checked, and what it found.
+
+def reseal() -> None:
+    """Seal the head again, as someone who also holds the key would."""
+    head = ChainHead.objects.get(pk=1)
+    ChainHead.objects.filter(pk=1).update(seal=head_seal(head.seq, head.hash))
+
+
+def test_a_broken_link_and_a_changed_event_are_named_at_their_event(cases) -> None:
+    event = CaseEvent.objects.get(seq=3)
+    CaseEvent.objects.filter(seq=3).update(prev_hash="0" * 64)
+    assert verify() == Verdict(2, Problem(3, "前序哈希不符（事件被删除、插入或调换了顺序）"))
+    CaseEvent.objects.filter(seq=3).update(prev_hash=event.prev_hash, data={"note": "改"})
+    assert verify() == Verdict(2, Problem(3, "内容与哈希不符（事件被修改）"))
+
+
+def test_the_head_and_the_anchors_are_named_exactly(cases, city: City) -> None:
+    ChainHead.objects.filter(pk=1).update(seq=6)
+    assert verify() == Verdict(5, Problem(6, "链尾不符：记录的最后事件为 #6，实际为 #5"))
+    ChainHead.objects.filter(pk=1).update(seq=5)
+    anchor = current_anchor()
+    assert verify(anchor=anchor).problem is None
+    forged = Anchor(anchor.seq, anchor.hash, "0" * 64, anchor.at)
+    assert verify(anchor=forged) == Verdict(
+        0, Problem(5, "锚点文件的签名不符（锚点被改动，或审计密钥不同）"))
+    forge_description(cases)
+    reseal()
+    assert verify(anchor=anchor) == Verdict(
+        4, Problem(5, f"与 {anchor.at} 的锚点记录的哈希不符（历史被改写）"))
+
+
+def test_a_chain_cut_below_its_anchor_is_named_after_its_last_event(cases) -> None:
+    anchor = current_anchor()
+    last = CaseEvent.objects.get(seq=5)
+    CaseEvent.objects.filter(pk=last.pk).delete()
+    Case.objects.filter(pk=last.case_id).update(state=State.ACCEPTED)
+    previous = CaseEvent.objects.get(seq=4)
+    ChainHead.objects.filter(pk=1).update(seq=4, hash=previous.hash,
+                                          seal=head_seal(4, previous.hash))
+    assert verify(anchor=anchor) == Verdict(4, Problem(
+        5, f"事件链只有 4 个事件，{anchor.at} 的锚点已记到 #5（事件被删除）"))
+
+
+def test_a_case_row_out_of_step_with_its_events_is_named_exactly(cases) -> None:
+    rejected, done = cases["rejected"], cases["done"]
+    Case.objects.filter(pk=rejected.pk).update(state=State.CLOSED)
+    assert verify().problem == Problem(
+        0, "状态为 closed，最后一个事件却停在 rejected（事件被删除）", case=rejected.number)
+    Case.objects.filter(pk=rejected.pk).update(state=State.REJECTED,
+                                               description="广告牌已加固")
+    assert verify().problem == Problem(
+        0, "description 为 '广告牌已加固'，按事件应为 '广告牌松动'（案件记录被直接修改）",
+        case=rejected.number)
+    Case.objects.filter(pk=rejected.pk).update(description="广告牌松动")
+    Attachment.objects.filter(case=done, kind="after").update(sha256="0" * 64)
+    assert verify().problem == Problem(
+        0, "照片与事件记录的不符（照片被替换、增加或删除）", case=done.number)
+
+
+def test_a_case_left_without_events_is_named(cases) -> None:
+    # Its two events moved onto the other case and the chain recomputed and resealed.
+    rejected, done = cases["rejected"], cases["done"]
+    CaseEvent.objects.filter(case=rejected).update(case=done)
+    rewrite_history(1)
+    reseal()
+    assert verify().problem == Problem(0, "没有任何事件（事件被删除）", case=rejected.number)
+
+
+def test_every_case_from_before_fields_is_counted_and_later_ones_still_checked(cases) -> None:
+    for seq in CaseEvent.objects.filter(case=cases["rejected"]).values_list("seq", flat=True):
+        rewrite_history(seq, fields={})
+    reseal()
+    Case.objects.filter(pk=cases["done"].pk).update(reply="已妥善处理")
+    assert verify().problem.case == cases["done"].number  # found after the legacy case
+    Case.objects.filter(pk=cases["done"].pk).update(reply="已修复")
+    for seq in CaseEvent.objects.filter(case=cases["done"]).values_list("seq", flat=True):
+        rewrite_history(seq, fields={})
+    reseal()
+    assert verify() == Verdict(5, None, legacy_cases=2)
