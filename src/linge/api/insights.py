@@ -71,14 +71,10 @@ def get_figures(request, area: str | None = None, since: date | None = None,
                 until: date | None = None, worker: int | None = None):
     since, until = period(since, until)
     as_of = fresh()
-    if worker is not None:
-        if not 0 < worker < 2**63 or not policy.may_read_worker(request.auth, worker):
-            raise Http404
-        return {**figures.figures_for_worker(worker, since, until),
-                **_envelope(None, since, until, as_of)}
-    place = area_for(request, area)
-    return {**figures.figures_for_area(place, since, until),
-            **_envelope(place, since, until, as_of)}
+    place, worker_id = _area_or_worker(request, area, worker)
+    shown = (figures.figures_for_worker(worker_id, since, until) if place is None
+             else figures.figures_for_area(place, since, until))
+    return {**shown, **_envelope(place, since, until, as_of)}
 
 
 @router.get("/rankings", summary="网格治理晾晒台: units ranked by the composite score")
