@@ -95,7 +95,11 @@ bench-figures: setup
 # files go under var/mutate/.
 mutate: setup
 	$(BIN)/pip install --quiet -e '.[test,mutate]'
-	LINGE_VAR_DIR=$(CURDIR)/var/mutate $(BIN)/mutmut run --max-children 2
+	rm -f var/mutate/template.sqlite3*
+	LINGE_VAR_DIR=$(CURDIR)/var/mutate \
+	LINGE_DATABASE_URL=sqlite:///$(CURDIR)/var/mutate/template.sqlite3 $(BIN)/linge migrate -v0
+	LINGE_VAR_DIR=$(CURDIR)/var/mutate LINGE_TEST_DB_TEMPLATE=$(CURDIR)/var/mutate/template.sqlite3 \
+		$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut export-cicd-stats >/dev/null
 	@$(BIN)/python scripts/mutation_score.py
 	@echo "survivors: $(BIN)/mutmut results; one of them: $(BIN)/mutmut show <name>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,34 @@ def pytest_configure(config: pytest.Config) -> None:
     # Real hashing is the point of PBKDF2 and the bane of a test suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     own_test_database(settings.DATABASES["default"])
+    start_from_template(config, settings.DATABASES["default"])
+
+
+def start_from_template(config: pytest.Config, database: dict) -> None:
+    """Start from a migrated copy when LINGE_TEST_DB_TEMPLATE names one (`make mutate`).
+
+    mutmut runs each mutant's tests in a fork with its own test database, and migrating
+    it from nothing took most of a mutant's time. The copy is kept (reuse-db) so that
+    Django only checks that every migration is applied, and removed when the run ends.
+    """
+    template = os.environ.get("LINGE_TEST_DB_TEMPLATE")
+    if not template or database["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    name = Path(database["TEST"]["NAME"])
+    # The backup API, not a file copy: it reads what the template's WAL still holds.
+    source, copy = sqlite3.connect(template), sqlite3.connect(name)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    config.option.reuse_db = True
+
+    def remove_copy() -> None:
+        for path in (name, Path(f"{name}-wal"), Path(f"{name}-shm")):
+            path.unlink(missing_ok=True)
+
+    config.add_cleanup(remove_copy)
 
 
 def own_test_database(database: dict) -> None:

@@ -658,3 +658,63 @@ def test_every_supporter_counts_and_a_late_case_names_its_stage(city: City) -> N
     workflow.accept(case, city["full_time"], now=T0)
     workflow.flag_overdue(case, SYSTEM, now=case.resolve_due + timedelta(seconds=1))
     assert last_event(case).data == {"stage": "resolve"}
+
+
+def test_a_note_too_long_is_refused_naming_the_note_the_state_and_the_move(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    with pytest.raises(workflow.WorkflowError) as too_long:
+        workflow.accept(case, city["full_time"], note="说" * 501, now=T0)
+    refused = too_long.value
+    assert (refused.state, refused.action, refused.about_input) == ("submitted", "accept", True)
+    assert str(refused) == "说明不能超过 500 字"
+    # 500 characters are allowed, and no note at all too.
+    workflow.accept(case, city["full_time"], note="说" * 500, now=T0)
+    assert last_event(case).data["note"] == "说" * 500
+
+
+def test_a_refusal_before_the_case_exists_calls_its_state_new(city: City) -> None:
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.submit(city["resident"], category=city.plain, description="冒充巡查",
+                        grid=city.grid, source=Source.PATROL, now=T0)
+    assert str(refused.value) == "案件处于「新建」，不能「上报」：只有工作人员可以登记巡查或走访发现的问题"
+
+
+def test_a_move_that_fails_for_another_reason_keeps_no_photos(city: City, media: Path,
+                                                             monkeypatch) -> None:
+    # Fault injection: the database failing mid-move cannot be provoked for real on demand.
+    from django.db import DatabaseError
+
+    from linge.cases.transitions import Action
+
+    case = workflow.submit(city["resident"], category=city.category, description="垃圾满溢",
+                           grid=city.grid, now=T0).case
+    workflow.accept(case, city["full_time"], now=T0)
+
+    def lost_connection(*args, **kwargs):
+        assert files_under(media), "the photo is stored before the move is made"
+        raise DatabaseError("server closed the connection unexpectedly")
+
+    monkeypatch.setitem(workflow.PERFORMERS, Action.RESOLVE, lost_connection)
+    with pytest.raises(DatabaseError):
+        workflow.act("resolve", case, city["full_time"], {"note": "已清理"}, photos(jpeg()))
+    assert files_under(media) == []
+
+
+def test_support_told_through_a_batch_is_written_with_the_batch(city: City) -> None:
+    import random
+
+    from linge.cases.batch import BatchStore
+    from linge.cases.models import Supporter
+
+    batch = BatchStore(random.Random(7), parallel=False)
+    case = workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                           grid=city.grid, now=T0, store=batch).case
+    workflow.add_support(case, city["other_resident"], now=T0 + timedelta(hours=1), store=batch)
+    assert not CaseEvent.objects.exists()  # nothing is written before the batch is
+    batch.finish()
+    assert list(CaseEvent.objects.filter(case_id=case.pk).order_by("seq")
+                .values_list("action", flat=True)) == ["submit", "add_support"]
+    assert list(Supporter.objects.values_list("case_id", "user_id")) == [
+        (case.pk, city["other_resident"].pk)]
+    assert Case.objects.get(pk=case.pk).support_count == 1
