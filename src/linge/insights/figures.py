@@ -258,7 +258,10 @@ def summed_tuples(scope: str, since: date, until: date, measures: list[str],
         params += [first, last]
     if not where:
         return {}
-    sql = (f"SELECT {q('key')}, {', '.join(f'SUM({q(m)})' for m in measures)} "
+    # Whole numbers from the database (PostgreSQL sums bigint columns to numeric), so that
+    # each row is kept as it comes: no conversion per value for thousands of keys.
+    sums = ", ".join(f"CAST(COALESCE(SUM({q(m)}), 0) AS BIGINT)" for m in measures)
+    sql = (f"SELECT {q('key')}, {sums} "
            f"FROM {q(Rollup._meta.db_table)} WHERE {q('scope')} = %s AND "
            f"{q('category_id')} = 0 AND ({' OR '.join(where)})")
     params = [scope, *params]
@@ -272,7 +275,7 @@ def summed_tuples(scope: str, since: date, until: date, measures: list[str],
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datefield_value(p) if isinstance(p, date)
                              else p for p in params])
-        return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in cursor.fetchall()}
+        return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
 def live_open(scope: str, keys: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
