@@ -115,3 +115,18 @@ def test_weights_come_from_the_settings(board: City, settings) -> None:
     expected = independent_score(result["rows"], result["formula"])
     assert all(r["score"] == pytest.approx(expected[r["key"]], abs=0.005)
                for r in result["rows"])
+
+
+def test_a_worker_is_counted_per_1000_households_of_their_grid(board: City) -> None:
+    board.neighbour_grid.households = 400
+    board.neighbour_grid.save(update_fields=["households"])
+    board.other_village_grid.households = 0
+    board.other_village_grid.save(update_fields=["households"])
+    rows = {r["key"]: r for r in rankings.rankings("worker", SINCE, UNTIL)["rows"]}
+    worker = rows[board["neighbour_worker"].pk]
+    assert (worker["code"], worker["received"], worker["households"]) == (
+        board.neighbour_grid.code, 16, 400)
+    assert worker["per_1000_households"] == 40.0  # 16 cases for 400 households
+    assert rows[board["full_time"].pk]["per_1000_households"] == 6.67  # 2 for 300
+    # A grid without a household count gives no rate, not a division by zero.
+    assert rows[board["other_village_worker"].pk]["per_1000_households"] is None

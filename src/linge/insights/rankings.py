@@ -85,10 +85,8 @@ def _units(level: str, within: Area | None) -> list[Unit]:
 
     city = within or Area.objects.filter(level=Level.CITY).first()
     members = workers_under(city) if city else {}
-    grid_households = dict(Area.objects.filter(level=Level.GRID, code__startswith=city.code)
-                           .values_list("code", "households")) if city else {}
-    return [Unit(pk, code, name, grid_households.get(code, 0))
-            for pk, (code, name) in sorted(members.items())]
+    return [Unit(pk, code, name, households)
+            for pk, (code, name, households) in sorted(members.items())]
 
 
 INPUTS = ["received", "closed", "closed_on_time", "closed_in_grid", "staff_reported", "rated",
