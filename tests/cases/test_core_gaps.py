@@ -718,3 +718,96 @@ def test_support_told_through_a_batch_is_written_with_the_batch(city: City) -> N
     assert list(Supporter.objects.values_list("case_id", "user_id")) == [
         (case.pk, city["other_resident"].pk)]
     assert Case.objects.get(pk=case.pk).support_count == 1
+
+
+def test_a_person_without_standing_is_told_they_may_not(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.accept(case, city["grid_guide"], now=T0)
+    assert refused.value.reason == "无权执行此操作"
+    assert str(refused.value) == "案件处于「待受理」，不能「受理」：无权执行此操作"
+
+
+def test_an_event_names_the_person_who_made_the_move(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    workflow.accept(case, city["full_time"], now=T0)
+    assert last_event(case).actor_id == city["full_time"].pk
+
+
+def limitless(city: City, **limits) -> Category:
+    return Category.objects.create(code="0199", name="其他市容问题", parent=city.plain.parent,
+                                   **limits)
+
+
+def test_a_category_without_a_time_limit_gives_no_deadline(city: City) -> None:
+    for code, limits in (("0198", {}), ("0199", {"accept_unit": TimeUnit.WORK_HOURS})):
+        # The second is half filled in: a unit chosen, no amount.
+        category = Category.objects.create(code=code, name="其他", parent=city.plain.parent,
+                                           **limits)
+        case = workflow.submit(city["resident"], category=category, description="其他问题",
+                               grid=city.grid, now=T0).case
+        assert (case.accept_due, case.accept_budget) == (None, 0)
+
+
+def test_a_handed_down_date_later_than_the_category_limit_leaves_the_limit(city: City) -> None:
+    # 2 working hours from Monday 09:00 end at 11:00, well before Friday's date.
+    case = workflow.submit(city["dispatcher"], category=city.plain, description="上级交办",
+                           grid=city.grid, source=Source.HIGHER,
+                           required_by=at("2026-11-06 17:00"), now=T0).case
+    assert (case.accept_due, case.accept_budget) == (at("2026-11-02 11:00"), 7200)
+
+
+def test_a_handed_down_case_of_a_category_without_limits_is_due_by_its_date(
+        city: City) -> None:
+    category = limitless(city)
+    case = workflow.submit(city["dispatcher"], category=category, description="上级交办",
+                           grid=city.grid, source=Source.HIGHER,
+                           required_by=at("2026-11-03 09:00"), now=T0).case
+    # No unit, so no working calendar: the whole day counts, 24 hours.
+    assert (case.accept_due, case.accept_budget) == (at("2026-11-03 09:00"), 86400)
+
+
+def test_accepted_after_its_handed_down_date_a_case_has_no_time_left(city: City) -> None:
+    case = workflow.submit(city["dispatcher"], category=city.plain, description="上级交办",
+                           grid=city.grid, source=Source.HIGHER,
+                           required_by=at("2026-11-02 10:00"), now=T0).case
+    workflow.accept(case, city["full_time"], now=at("2026-11-02 11:00"))
+    assert (case.resolve_due, case.resolve_budget) == (at("2026-11-02 10:00"), 0)
+
+
+def test_a_grid_may_be_named_by_its_id_and_must_be_a_grid(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                           grid=city.grid.pk, now=T0).case
+    assert case.grid == city.grid
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                        grid=city.village, now=T0)
+    assert (refused.value.state, refused.value.action) == ("", "submit")
+    assert str(refused.value) == "案件处于「新建」，不能「上报」：所选区域不是网格"
+
+
+def test_an_address_too_long_is_refused_by_name(city: City) -> None:
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                        grid=city.grid, address="路" * 201, now=T0)
+    assert (refused.value.state, refused.value.action) == ("", "submit")
+    assert str(refused.value) == "地址不能超过 200 字"
+    assert not Case.objects.exists()
+
+
+def test_a_retry_that_loses_to_its_key_uses_up_no_number_on_sqlite(city: City) -> None:
+    from django.db import connection
+
+    first = workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                            grid=city.grid, submit_key="k1", now=T0).case
+    again = workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                            grid=city.grid, submit_key="k1", now=T0)
+    assert (again.case.pk, again.created) == (first.pk, False)
+    second = workflow.submit(city["resident"], category=city.plain, description="井盖缺失",
+                             grid=city.grid, submit_key="k2", now=T0).case
+    # PostgreSQL draws the number before the case's transaction (the counter row is not
+    # held locked to commit), so there the lost retry has used one up.
+    expected = {"sqlite": "20261102-000002", "postgresql": "20261102-000003"}
+    assert (first.number, second.number) == ("20261102-000001", expected[connection.vendor])
