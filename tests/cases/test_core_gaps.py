@@ -811,3 +811,16 @@ def test_a_retry_that_loses_to_its_key_uses_up_no_number_on_sqlite(city: City) -
     # held locked to commit), so there the lost retry has used one up.
     expected = {"sqlite": "20261102-000002", "postgresql": "20261102-000003"}
     assert (first.number, second.number) == ("20261102-000001", expected[connection.vendor])
+
+
+def test_a_reports_photos_are_counted_in_its_event_and_keep_their_size(city: City,
+                                                                       media: Path) -> None:
+    from linge.cases.photos import store_all
+
+    stored = store_all([jpeg()])
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, photos=stored, now=T0).case
+    assert last_event(case).data == {"source": "resident_page", "category": "0104",
+                                      "photos": 1}
+    photo = case.attachments.get(kind=AttachmentKind.BEFORE)
+    assert (photo.width, photo.height) == (64, 48)  # the JPEG made above
