@@ -824,3 +824,32 @@ def test_a_reports_photos_are_counted_in_its_event_and_keep_their_size(city: Cit
                                       "photos": 1}
     photo = case.attachments.get(kind=AttachmentKind.BEFORE)
     assert (photo.width, photo.height) == (64, 48)  # the JPEG made above
+
+
+def test_a_report_keeps_the_reporters_phone_from_their_account(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                           grid=city.grid, now=T0).case
+    assert case.reporter_phone == "13900000001"
+    given = workflow.submit(city["resident"], category=city.plain, description="井盖缺失",
+                            grid=city.grid, reporter_phone="13700000000", now=T0).case
+    assert given.reporter_phone == "13700000000"
+
+
+def test_a_report_must_name_a_subcategory(city: City) -> None:
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.submit(city["resident"], category=city.plain.parent, description="路灯不亮",
+                        grid=city.grid, now=T0)
+    error = refused.value
+    assert (error.state, error.action, error.about_input) == ("", "submit", True)
+    assert str(error) == "请选择具体的问题小类"
+
+
+def test_a_missing_required_text_names_the_state_it_was_refused_in(city: City) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid, now=T0).case
+    workflow.accept(case, city["full_time"], now=T0)
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.resolve(case, city["full_time"], note="  ", now=T0)
+    error = refused.value
+    assert (error.state, error.action, error.about_input) == ("accepted", "resolve", True)
+    assert str(error) == "请填写处置情况"
