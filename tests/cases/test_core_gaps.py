@@ -853,3 +853,57 @@ def test_a_missing_required_text_names_the_state_it_was_refused_in(city: City) -
     error = refused.value
     assert (error.state, error.action, error.about_input) == ("accepted", "resolve", True)
     assert str(error) == "请填写处置情况"
+
+
+def test_a_position_is_sealed_as_text(city: City) -> None:
+    from linge.cases import chain
+
+    case = workflow.submit(city["resident"], category=city.plain, description="路灯不亮",
+                           grid=city.grid, lon=121.005, lat=28.005, now=T0).case
+    sealed = chain.snapshot(case)
+    assert (sealed["lon"], sealed["lat"]) == ("121.005", "28.005")
+
+
+def test_the_audit_key_is_its_own_setting_or_else_derived(settings) -> None:
+    from linge.cases import chain
+
+    settings.LINGE_AUDIT_KEY = "a key kept apart"
+    assert chain.audit_key() == hashlib.sha256(b"a key kept apart").digest()
+    derived = hashlib.sha256(f"{settings.SECRET_KEY}:linge.audit".encode()).digest()
+    settings.LINGE_AUDIT_KEY = ""
+    assert chain.audit_key() == derived
+    del settings.LINGE_AUDIT_KEY  # settings written before the audit key existed
+    assert chain.audit_key() == derived
+
+
+def test_an_unknown_move_is_named_by_its_code() -> None:
+    from linge.cases.transitions import label
+
+    assert label("accept") == "受理"
+    assert label("teleport") == "teleport"
+
+
+def test_a_deadline_of_no_known_unit_or_below_zero_is_a_programming_error() -> None:
+    with pytest.raises(ValueError) as negative:
+        deadlines.budget(-1, TimeUnit.WORK_HOURS)
+    assert str(negative.value) == "a deadline cannot be negative: -1 work_hours"
+    with pytest.raises(ValueError) as unknown:
+        deadlines.budget(1, "fortnights")
+    assert str(unknown.value) == ("unknown time unit 'fortnights'; expected one of "
+                                  "['clock_hours', 'work_hours', 'work_days', 'calendar_days']")
+
+
+def test_a_year_missing_from_the_holiday_table_is_logged_once(caplog) -> None:
+    import logging
+
+    calendar = deadlines.WorkCalendar.from_setting(
+        "08:30-12:00,13:30-17:30", "Asia/Shanghai", ({date(2026, 10, 1): False}, {2026}))
+    with caplog.at_level(logging.WARNING, logger="linge.cases.deadlines"):
+        assert calendar.is_workday(date(2026, 10, 1)) is False  # in the table
+        assert calendar.is_workday(date(2026, 10, 2)) is True  # a Friday, not in it
+        assert calendar.is_workday(date(2027, 1, 1)) is True  # 2027 unknown: Mon–Fri
+        assert calendar.is_workday(date(2027, 1, 2)) is False
+        assert calendar.is_workday(date(2028, 1, 3)) is True
+    assert [r.getMessage() for r in caplog.records] == [
+        f"the holiday table has no days for {year}: counting Monday-Friday as working days "
+        "(enter the year's holidays and 调休 in the admin)" for year in (2027, 2028)]

@@ -189,7 +189,7 @@ class WorkCalendar:
         """
         _check_clock(clock)
         t = _to_us(start)
-        n = seconds * _US if type(seconds) is int else round(seconds * _US)
+        n = seconds * _US  # whole seconds: budget() and the stored budgets are ints
         if clock == WALL or n == 0:
             return self._from_us(t + n)
         o = self._ordinal(start)
