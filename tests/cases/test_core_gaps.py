@@ -907,3 +907,19 @@ def test_a_year_missing_from_the_holiday_table_is_logged_once(caplog) -> None:
     assert [r.getMessage() for r in caplog.records] == [
         f"the holiday table has no days for {year}: counting Monday-Friday as working days "
         "(enter the year's holidays and 调休 in the admin)" for year in (2027, 2028)]
+
+
+def test_without_a_holiday_table_the_package_knows_the_holidays(caplog) -> None:
+    import logging
+
+    import chinese_calendar
+
+    calendar = deadlines.WorkCalendar.from_setting("08:30-12:00,13:30-17:30", "Asia/Shanghai")
+    with caplog.at_level(logging.WARNING, logger="linge.cases.deadlines"):
+        assert calendar.is_workday(date(2026, 10, 1)) is False  # 国庆节
+        assert calendar.is_workday(date(2026, 10, 10)) is True  # a Saturday 调休
+        assert calendar.is_workday(date(2031, 1, 3)) is True  # a Friday of an unknown year
+        assert calendar.is_workday(date(2031, 1, 4)) is False  # its Saturday
+    assert [r.getMessage() for r in caplog.records] == [
+        f"chinese_calendar {chinese_calendar.__version__} has no holiday data for 2031: "
+        "counting Monday-Friday as working days (upgrade chinesecalendar for holidays and 调休)"]
