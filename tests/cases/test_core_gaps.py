@@ -923,3 +923,16 @@ def test_without_a_holiday_table_the_package_knows_the_holidays(caplog) -> None:
     assert [r.getMessage() for r in caplog.records] == [
         f"chinese_calendar {chinese_calendar.__version__} has no holiday data for 2031: "
         "counting Monday-Friday as working days (upgrade chinesecalendar for holidays and 调休)"]
+
+
+def test_a_datetime_whose_zone_gives_no_offset_counts_as_naive() -> None:
+    from datetime import datetime, tzinfo
+
+    class Unknown(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+    calendar = deadlines.WorkCalendar.from_setting("08:30-12:00,13:30-17:30", "Asia/Shanghai")
+    for start in (datetime(2026, 11, 2, 9), datetime(2026, 11, 2, 9, tzinfo=Unknown())):
+        with pytest.raises(ValueError, match="an aware datetime is required"):
+            calendar.add(start, 3600, deadlines.WORK)
