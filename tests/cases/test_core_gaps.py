@@ -8,6 +8,7 @@ import hmac
 import io
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -936,3 +937,36 @@ def test_a_datetime_whose_zone_gives_no_offset_counts_as_naive() -> None:
     for start in (datetime(2026, 11, 2, 9), datetime(2026, 11, 2, 9, tzinfo=Unknown())):
         with pytest.raises(ValueError, match="an aware datetime is required"):
             calendar.add(start, 3600, deadlines.WORK)
+
+
+def test_working_hours_that_cannot_be_read_are_refused_with_an_example() -> None:
+    from datetime import time
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    example = "expected comma-separated HH:MM-HH:MM periods, e.g. '08:30-12:00,13:30-17:30'"
+    for text, problem in (("8-12", "cannot read period '8-12'"), ("", "cannot read period ''"),
+                          ("09:00-08:30", "period 09:00-08:30 ends before it starts")):
+        with pytest.raises(ImproperlyConfigured) as refused:
+            deadlines.WorkCalendar.from_setting(text, "Asia/Shanghai")
+        assert str(refused.value) == f"LINGE_WORK_HOURS={text!r}: {problem}; {example}"
+    zone = ZoneInfo("Asia/Shanghai")
+    for periods, problem in (([], "no working periods"),
+                             ([(time(8, 30, tzinfo=zone), time(12))],
+                              "working periods are local times and must be naive")):
+        with pytest.raises(ValueError) as refused:
+            deadlines.WorkCalendar(periods, zone)
+        assert str(refused.value) == problem
+    # Periods may touch; seconds count.
+    touching = deadlines.WorkCalendar([(time(8, 0, 30), time(12)), (time(12), time(13))], zone)
+    assert touching.day_seconds == 4 * 3600 + 3570
+
+
+def test_the_calendar_reads_the_holiday_table(city: City) -> None:
+    from linge.cases.models import CalendarDay
+
+    # Monday 2 November 2026 made a local day off in the table.
+    CalendarDay.objects.update_or_create(day=date(2026, 11, 2),
+                                         defaults={"workday": False, "name": "本地假日"})
+    deadlines.calendar.cache_clear()
+    assert deadlines.calendar().is_workday(date(2026, 11, 2)) is False
