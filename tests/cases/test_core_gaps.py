@@ -946,7 +946,9 @@ def test_working_hours_that_cannot_be_read_are_refused_with_an_example() -> None
 
     example = "expected comma-separated HH:MM-HH:MM periods, e.g. '08:30-12:00,13:30-17:30'"
     for text, problem in (("8-12", "cannot read period '8-12'"), ("", "cannot read period ''"),
-                          ("09:00-08:30", "period 09:00-08:30 ends before it starts")):
+                          ("09:00-08:30", "period 09:00-08:30 ends before it starts"),
+                          ("08:30-12:00,11:00-17:30", "period 11:00-17:30 overlaps or precedes "
+                           "the one before it; list periods in order without overlap")):
         with pytest.raises(ImproperlyConfigured) as refused:
             deadlines.WorkCalendar.from_setting(text, "Asia/Shanghai")
         assert str(refused.value) == f"LINGE_WORK_HOURS={text!r}: {problem}; {example}"
