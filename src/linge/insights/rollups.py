@@ -342,7 +342,16 @@ def rebuild(batch: int = 5000, between_batches: Callable[[], None] | None = None
         mark.seq = top
         mark.at = timezone.now()
         mark.save(update_fields=["seq", "at"])
+    _analyze(CaseFact, Rollup)
     return len(ids)
+
+
+def _analyze(*models) -> None:
+    """Refresh the planner's statistics of tables whose every row was just replaced:
+    until autovacuum gets there, PostgreSQL plans the screens' reads on the old ones."""
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def as_of() -> RollupMark:
