@@ -51,7 +51,7 @@ def start_from_template(config: pytest.Config, database: dict) -> None:
     """Start from a migrated copy when LINGE_TEST_DB_TEMPLATE names one (`make mutate`).
 
     mutmut runs each mutant's tests in a fork with its own test database, and migrating
-    it from nothing took most of a mutant's time. The copy is kept (reuse-db) so that
+    it from nothing took 1.2 s of every fork (of 1.5 s for a one-test run). The copy is kept (reuse-db) so that
     Django only checks that every migration is applied, and removed when the run ends.
     """
     template = os.environ.get("LINGE_TEST_DB_TEMPLATE")
