@@ -29,6 +29,7 @@ from linge.cases.photos import PhotoRejected, PreparedPhoto, discard, prepare_al
 from linge.cases.transitions import NEW, Action
 from linge.people.models import User
 from linge.people.roles import Actor
+from linge.prepared import Prepared
 
 # Submit-key namespaces. A 12345 ticket number is itself the key: one case per ticket,
 # however often the operator enters it.
@@ -80,7 +81,19 @@ def namespaced(source: str, key: str | None, *, ticket: bool = False) -> str | N
 def find(source: str, key: str | None) -> Case | None:
     """The case a submit key of this channel already made, if any."""
     full = namespaced(source, key)
-    return Case.objects.filter(submit_key=full).first() if full else None
+    return submitted(full) if full else None
+
+
+_CASE_BY_KEY = Prepared(
+    lambda key: Case.objects.filter(submit_key=key).values_list("pk", flat=True)[:1],
+    "\x00submit-key")
+
+
+def submitted(full_key: str) -> Case | None:
+    """The case a namespaced submit key made. Nearly every key is new: the look-up that
+    finds nothing costs one small compiled query, and only a retry loads the case."""
+    pk = _CASE_BY_KEY.first(full_key)
+    return Case.objects.filter(pk=pk).first() if pk is not None else None
 
 
 def prepare(files: Sequence) -> list[PreparedPhoto]:
@@ -162,7 +175,7 @@ def submit(
         key = ticket_of(report.hotline_ticket)
     full_key = namespaced(source, key, ticket=ticket)
     if full_key and not key_unused:
-        existing = Case.objects.filter(submit_key=full_key).first()
+        existing = submitted(full_key)
         if existing is not None:
             return workflow.Submitted(existing, created=False)
     check_position(report)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from linge.cases.models import Case, State
 from linge.people.models import Duty, Membership, Unit, UnitKind
 from linge.people.roles import GRID_ESCALATORS, GRID_HANDS
+from linge.prepared import Prepared
 
 # Which unit owns a case in each state it can be handled in.
 GRID_STATES = (State.SUBMITTED, State.ACCEPTED)
@@ -21,12 +22,24 @@ def members(unit_ids: list[int | None], duties: set[str]) -> list[int]:
                       .values_list("user_id", flat=True)))
 
 
-def area_members(area_id: int, kind: str, duties: set[str]) -> list[int]:
+def area_members(area_id: int | None, kind: str, duties: set[str]) -> list[int]:
     """Members with these duties in the area's units of a kind: one query with a join,
-    where `members(units_of(…))` takes two."""
-    return sorted(set(Membership.objects.filter(
-        unit__area_id=area_id, unit__kind=kind, duty__in=duties,
-    ).values_list("user_id", flat=True)))
+    where `members(units_of(…))` takes two; compiled once per kind and duties."""
+    if area_id is None:  # units without an area (IS NULL), as the ORM reads it
+        return sorted(set(Membership.objects.filter(
+            unit__area_id=None, unit__kind=kind, duty__in=duties,
+        ).values_list("user_id", flat=True)))
+    key = (kind, frozenset(duties))
+    query = _AREA_MEMBERS.get(key)
+    if query is None:
+        query = _AREA_MEMBERS[key] = Prepared(
+            lambda area: Membership.objects.filter(
+                unit__area_id=area, unit__kind=kind, duty__in=sorted(duties),
+            ).values_list("user_id", flat=True), -7_000_004)
+    return sorted(set(query(area_id)))
+
+
+_AREA_MEMBERS: dict[tuple[str, frozenset[str]], Prepared] = {}
 
 
 def units_of(area_id: int, kind: str) -> list[int]:

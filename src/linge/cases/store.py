@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.db.models.sql import InsertQuery
 
+from linge import prepared
 from linge.areas.models import Area
 from linge.cases.chain import event_hash, head_seal
 from linge.cases.messages import notices_for, outbox_row
@@ -28,9 +28,17 @@ from linge.cases.models import (
 )
 from linge.notify.models import Outbox
 from linge.people.models import Unit, UnitKind
+from linge.prepared import Prepared
 
 # 10 characters from an alphabet without look-alikes (0/O, 1/I): easy to copy down.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+_GRID_SETTING = Prepared(
+    lambda grid: Unit.objects.filter(area_id=grid, kind=UnitKind.GRID_TEAM).order_by("pk")
+    .values_list("pk", "area__parent_id", "area__parent__parent_id")[:1], -7_000_003)
+_CHAIN_HEAD = Prepared(
+    lambda: ChainHead.objects.select_for_update().filter(pk=1).values_list("seq", "hash")[:1])
 
 
 def format_number(day: date, serial: int) -> str:
@@ -62,8 +70,7 @@ class Store:
         town = self._parents.get(village) if village is not None else None
         if town is not None and team in self._units:
             return village, town, self._units[team]
-        row = (Unit.objects.filter(area_id=grid_id, kind=UnitKind.GRID_TEAM)
-               .values_list("pk", "area__parent_id", "area__parent__parent_id").first())
+        row = _GRID_SETTING.first(grid_id)
         if row is None:
             self.unit_id(grid_id, UnitKind.GRID_TEAM)  # raises the usual LookupError
         self._units[team], village, town = row
@@ -130,7 +137,7 @@ class Store:
         return format_number(day, serial)
 
     def create(self, case: Case) -> None:
-        case.save(force_insert=True)
+        prepared.insert([case])
 
     def save(self, case: Case) -> None:
         case.save()
@@ -158,8 +165,7 @@ class Store:
         locked: the head row is the one lock every move in the city takes, so it is
         held for the inserts and the commit alone."""
         notices = notices_for(case, event) if self.notify else []
-        head = (ChainHead.objects.select_for_update().filter(pk=1)
-                .values_list("seq", "hash").first())
+        head = _CHAIN_HEAD.first()
         if head is None:
             ChainHead.objects.get_or_create(pk=1)
             head = ChainHead.objects.select_for_update().values_list("seq", "hash").get(pk=1)
@@ -170,23 +176,17 @@ class Store:
             return event
         # SQLite runs in this process: a statement costs no round trip, and it has no
         # INSERT inside WITH.
-        event.save(force_insert=True)
-        ChainHead.objects.filter(pk=1).update(
-            seq=event.seq, hash=event.hash, seal=head_seal(event.seq, event.hash))
-        if rows:
-            Outbox.objects.bulk_create(rows)
+        prepared.insert([event])
+        with connection.cursor() as cursor:
+            cursor.execute(_move_head_sql(), [event.seq, event.hash,
+                                              head_seal(event.seq, event.hash)])
+        prepared.insert(rows)
         return event
 
 
-def _insert_sql(objs: list) -> tuple[str, list]:
-    """Django's own INSERT of these rows (one model, defaults and JSON prepared by the
-    fields as in `bulk_create`), as SQL to place inside a WITH."""
-    opts = objs[0]._meta
-    fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
-    query = InsertQuery(type(objs[0]))
-    query.insert_values(fields, objs)
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-    return sql, list(params)
+def _move_head_sql() -> str:
+    q = connection.ops.quote_name
+    return f"UPDATE {q(ChainHead._meta.db_table)} SET seq = %s, hash = %s, seal = %s WHERE id = 1"
 
 
 def _seal_in_one_statement(event: CaseEvent, outbox: list[Outbox]) -> None:
@@ -194,17 +194,15 @@ def _seal_in_one_statement(event: CaseEvent, outbox: list[Outbox]) -> None:
     statement (data-modifying WITH parts always run in full). With the head read
     under FOR UPDATE just before, the head lock is held for two round trips and the
     commit, where the event, the head and the outbox took three more."""
-    event_sql, params = _insert_sql([event])
+    event_sql, params = prepared.insert_statement([event])
     parts = [f"ev AS ({event_sql} RETURNING id)"]
     if outbox:
-        outbox_sql, outbox_params = _insert_sql(outbox)
+        outbox_sql, outbox_params = prepared.insert_statement(outbox)
         parts.append(f"ob AS ({outbox_sql})")
         params += outbox_params
-    head = connection.ops.quote_name(ChainHead._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH {', '.join(parts)} UPDATE {head} SET seq = %s, hash = %s, seal = %s "
-            f"WHERE id = 1 RETURNING (SELECT id FROM ev)",
+            f"WITH {', '.join(parts)} {_move_head_sql()} RETURNING (SELECT id FROM ev)",
             [*params, event.seq, event.hash, head_seal(event.seq, event.hash)],
         )
         (event.pk,) = cursor.fetchone()

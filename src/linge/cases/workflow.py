@@ -19,6 +19,7 @@ from django.db import IntegrityError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from linge.areas import grids
 from linge.areas.models import Area, Level
 from linge.cases import chain, deadlines, owners
 from linge.cases.actions import declaration
@@ -42,6 +43,7 @@ from linge.cases.transitions import NEW, TABLE, Action, label, refusal, rule_for
 from linge.people.models import Lane, Unit, UnitKind, User
 from linge.people.roles import Actor, as_actor, roles_of
 from linge.plaintext import strip_controls
+from linge.prepared import Prepared
 
 __all__ = ["MAX_DESCRIPTION", "MAX_REASON", "MAX_PHOTOS"]  # re-exported for forms
 
@@ -225,17 +227,28 @@ def _mark_late(case: Case, due: datetime | None, now: datetime) -> None:
 
 # Submit.
 
+def _whole(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
 def _grid_area(grid: Area | int, state: str) -> Area:
-    area = grid if isinstance(grid, Area) else Area.objects.filter(pk=grid).first()
+    pk = None if isinstance(grid, Area) else _whole(grid)
+    area = grid if isinstance(grid, Area) else (grids.area_by_id(pk) if pk is not None else None)
     if area is None or area.level != Level.GRID:
         raise WorkflowError(state, Action.SUBMIT, _("所选区域不是网格"))
     return area
 
 
+_CATEGORY_BY_ID = Prepared(lambda pk: Category.objects.filter(pk=pk)[:1], -7_000_002)
+
+
 def _category(category: Category | int, action: str) -> Category:
-    found = (
-        category if isinstance(category, Category) else Category.objects.filter(pk=category).first()
-    )
+    pk = None if isinstance(category, Category) else _whole(category)
+    found = category if isinstance(category, Category) else (
+        _CATEGORY_BY_ID.first(pk) if pk is not None else None)
     if found is None or found.parent_id is None or not found.active:
         raise WorkflowError(NEW, action, _("请选择具体的问题小类"), about_input=True)
     return found

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from linge.areas import grids
 from linge.areas.locate import locate
 from linge.areas.models import Area, Level
 from linge.cases import intake, policy, workflow
@@ -389,10 +390,10 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     if request_key is not None and not intake.valid_key(request_key):
         raise Refused(400, "request_key must be 8 to 64 letters, digits, - or _")
     found = locate(lon, lat)
-    if found.grid_id is None:
+    grid = grids.area_by_id(found.grid_id) if found.grid_id is not None else None
+    if grid is None:
         raise Refused(400, f"the position lat={lat:g}, long={lon:g} lies in no grid of "
                       "this jurisdiction")
-    grid = Area.objects.get(pk=found.grid_id)
     try:
         photos = intake.prepare(request.FILES.getlist("media"))
     except PhotoRejected as refused:

@@ -27,6 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from linge.areas import grids
 from linge.areas.locate import locate
 from linge.areas.models import Area, Level
 from linge.cases import deadlines, intake, policy, workflow
@@ -191,20 +192,21 @@ def _chosen_grid(request: HttpRequest, lon: float | None, lat: float | None) -> 
     """
     if lon is not None and lat is not None:
         found = locate(lon, lat)
-        if found.grid_id is not None:
-            return Area.objects.get(pk=found.grid_id), True
+        area = grids.area_by_id(found.grid_id) if found.grid_id is not None else None
+        if area is not None:
+            return area, True
     return _picked_grid(request), False
 
 
 def _picked_grid(request: HttpRequest) -> Area:
     code = request.POST.get("grid", "")
     if code:
-        area = Area.objects.filter(code=code, level=Level.GRID).first()
+        area = grids.grid_by_code(code)
         if area is not None:
             return area
     qr_code = request.session.get(QR_GRID)
     if qr_code:
-        area = Area.objects.filter(code=qr_code, level=Level.GRID).first()
+        area = grids.grid_by_code(qr_code)
         if area is not None:
             return area
     raise Refused(_("无法确定问题所在网格：请允许定位，或扫描网格二维码后在图上选择网格"))
