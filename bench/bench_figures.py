@@ -6,8 +6,9 @@
 Each size runs in its own process on a fresh database (a temporary SQLite file, or a
 scratch PostgreSQL database `linge_wt9_figbench` on the server of --postgres, created
 and dropped): the demo city and `--cases` case histories (`linge demo`'s generator,
-every move through the workflow), then `linge insights rebuild`. It times, p95 over
---repeat calls after one untimed call, what the API runs for:
+every move through the workflow), then `linge insights rebuild`, then VACUUM ANALYZE
+(ANALYZE on SQLite), as autovacuum would have done on a database in use. It times, p95
+over --repeat calls after one untimed call, what the API runs for:
 
 - the city over the whole year (figures), a town over a quarter, a grid over a month,
   a worker over a quarter;
@@ -156,6 +157,10 @@ def run_one(cases: int, database_url: str | None, keep: bool, repeat: int) -> di
         built["rebuild_s"] = time.monotonic() - started
     else:
         rollups.catch_up_all()
+    _settle()
+    from linge.wsgi import freeze_heap
+
+    freeze_heap()  # the heap of a server worker (linge/wsgi.py), not of a history build
     from linge.insights.models import CaseFact, Rollup
 
     built["rollup_rows"] = Rollup.objects.count()
@@ -206,6 +211,15 @@ def run_one(cases: int, database_url: str | None, keep: bool, repeat: int) -> di
     out["rows"].append({"name": "rankings worker × year", "ms": worker_ms})
     connection.close()
     return out
+
+
+def _settle() -> None:
+    """Planner statistics and a vacuumed heap for every table, as autovacuum keeps them on
+    a database in use: right after the bulk build, PostgreSQL would plan on empty tables."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def measure(cases: int, args: argparse.Namespace) -> dict:

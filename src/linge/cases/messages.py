@@ -115,9 +115,12 @@ def links(case: Case) -> tuple[str, str]:
             reverse("workbench:case", args=[case.number]))
 
 
-def outbox_row(case: Case, event: CaseEvent, notice: Notice) -> Outbox:
+def outbox_row(case: Case, event: CaseEvent, notice: Notice,
+               case_links: tuple[str, str] | None = None) -> Outbox:
+    """The outbox row of a notice; `case_links`: `links(case)`, when the caller makes
+    rows for several notices of one case."""
     who = notice.recipient_id if notice.recipient_id is not None else f"tel{notice.phone}"
-    resident_link, staff_link = links(case)
+    resident_link, staff_link = case_links or links(case)
     return Outbox(
         key=f"{event.seq}:{who}:{notice.channel}",
         subject=case.number, kind=event.action, link=staff_link if notice.staff else resident_link,

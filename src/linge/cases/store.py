@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from linge import prepared
 from linge.areas.models import Area
 from linge.cases.chain import event_hash, head_seal
-from linge.cases.messages import notices_for, outbox_row
+from linge.cases.messages import links, notices_for, outbox_row
 from linge.cases.models import (
     Attachment,
     Case,
@@ -170,7 +170,8 @@ class Store:
             ChainHead.objects.get_or_create(pk=1)
             head = ChainHead.objects.select_for_update().values_list("seq", "hash").get(pk=1)
         seal(event, case, head[0] + 1, head[1])
-        rows = [outbox_row(case, event, notice) for notice in notices]
+        case_links = links(case) if notices else None
+        rows = [outbox_row(case, event, notice, case_links) for notice in notices]
         if connection.vendor == "postgresql":
             _seal_in_one_statement(event, rows)
             return event

@@ -348,10 +348,16 @@ def rebuild(batch: int = 5000, between_batches: Callable[[], None] | None = None
 
 def _analyze(*models) -> None:
     """Refresh the planner's statistics of tables whose every row was just replaced:
-    until autovacuum gets there, PostgreSQL plans the screens' reads on the old ones."""
+    until autovacuum gets there, PostgreSQL plans the screens' reads on the old ones.
+    On PostgreSQL, outside a transaction, VACUUM too: the rebuild upserts a year's row
+    once per batch, and until the dead versions go, the worker board's read of 4,400
+    year rows visits 7 index entries and a page of its own for each (27 ms → 14 ms at
+    100,000 cases)."""
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
         for model in models:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"VACUUM ANALYZE {table}" if vacuum else f"ANALYZE {table}")
 
 
 def as_of() -> RollupMark:
