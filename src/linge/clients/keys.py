@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from linge.clients import limits
 from linge.clients.models import ApiKey, Channel
+from linge.prepared import Prepared
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often
 
@@ -59,13 +60,16 @@ def revoke(api_key: ApiKey) -> None:
         api_key.save(update_fields=["revoked_at"])
 
 
+_LIVE_KEY = Prepared(lambda prefix: ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True)
+                     .order_by("pk")[:1], "\x00key-prefix")
+
+
 def find(key: str | None) -> ApiKey | None:
     """The live key row for this key, or None (unknown, malformed or revoked)."""
     if not key or not key.isascii() or len(key) > 100 or not key.startswith("lg_"):
         return None
     prefix = key[3:].partition("_")[0]
-    row = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).select_related(
-        "user").first()
+    row = _LIVE_KEY.first(prefix)  # its account, when a caller acts as it, on first use
     if row is None or not hmac.compare_digest(row.key_hash, _hash(key)):
         return None
     return row

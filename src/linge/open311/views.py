@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from linge import prepared
 from linge.areas import grids
 from linge.areas.locate import locate
 from linge.areas.models import Area, Level
@@ -29,6 +30,7 @@ from linge.clients import keys, limits
 from linge.clients.models import Channel
 from linge.open311.formats import errors, respond, w3c
 from linge.open311.models import Datatype, ServiceAttribute, Submission
+from linge.prepared import Prepared
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-30T00:00:00+08:00"
@@ -138,10 +140,17 @@ def services(request: HttpRequest, fmt: str) -> HttpResponse:
 def _service(code: str | None) -> Category:
     if code is None:
         raise Refused(400, "service_code is required")
-    category = _leaves().filter(code=code).first()
+    category = _LEAF_BY_CODE.first(code)
     if category is None:
         raise Refused(404, f"service_code {code[:20]!r} not found")
     return category
+
+
+# A service is a live leaf category under a live group (as `_leaves`).
+_LEAF_BY_CODE = Prepared(lambda code: Category.objects.filter(
+    code=code, active=True, parent__isnull=False, parent__active=True)[:1], "\x00service-code")
+_QUESTIONS = Prepared(lambda category: ServiceAttribute.objects.filter(category_id=category)
+                      .order_by("order", "code"), -7_000_005)
 
 
 @require_GET
@@ -339,7 +348,7 @@ def _answers(request: HttpRequest, category: Category) -> str:
     """The extra questions' answers, checked against the definition, as lines appended
     to the description."""
     lines = []
-    for q in category.open311_attributes.order_by("order", "code"):
+    for q in _QUESTIONS(category.pk):
         name = f"attribute[{q.code}]"
         given = [v.strip() for v in request.POST.getlist(name) + request.POST.getlist(
             name + "[]") if v.strip()]
@@ -417,8 +426,8 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
             # A case just made has no token yet; one found by its key may (a retry).
             made = None if done.created else Submission.objects.filter(case=done.case).first()
             if made is None:
-                made = Submission.objects.create(case=done.case, token=secrets.token_hex(12),
-                                                 api_key=client)
+                made = Submission(case=done.case, token=secrets.token_hex(12), api_key=client)
+                prepared.insert([made])
     except workflow.WorkflowError as error:
         raise Refused(400, error.reason) from None
     return respond(fmt, "service_requests", [_receipt(done.case, made)],
