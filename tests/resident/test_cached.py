@@ -39,3 +39,23 @@ def test_the_category_tree_is_read_once_and_a_renamed_category_shows(client, cit
     leaf.save()
     tree = client.get(reverse("resident:report")).context["categories"]
     assert [leaf.pk, "乱堆乱放杂物"] in tree[0]["c"]
+
+
+def test_the_agenda_is_read_once_and_a_new_item_shows_at_once(client, city) -> None:
+    from datetime import date
+
+    from django.utils import timezone
+
+    from linge.insights.models import Deliberation
+
+    client.get(grid_qr_path(city.grid.code))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(grid_qr_path(city.grid.code)).status_code == 200
+    assert not [q for q in queries.captured_queries if "insights_deliberation" in q["sql"]]
+    now = timezone.now()
+    item = Deliberation.objects.create(
+        village=city.village, title="村口停车难", meeting_on=date(2026, 11, 20),
+        outcome="划定临时停车位", created_by=city["grid_leader"], created_at=now, updated_at=now)
+    assert "村口停车难" in client.get(grid_qr_path(city.grid.code)).content.decode()
+    item.delete()
+    assert "村口停车难" not in client.get(grid_qr_path(city.grid.code)).content.decode()

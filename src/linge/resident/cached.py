@@ -1,14 +1,13 @@
-"""What the resident pages repeat on every view, cached: a grid's team and the category
-tree of the report form.
+"""What the resident pages repeat on every view, cached: a grid's team, its village's
+deliberation agenda and the category tree of the report form.
 
 The cache is Django's local-memory cache, one per gunicorn process. A change to a
-membership, a user or a category clears the entries of the process that made the
-change at once (the signals below bump a version that is part of every key), and
-the other processes, which cannot hear the signal, drop theirs after TIMEOUT
-seconds. So an edited team or category shows on every page within a minute, and
-the pages pay no query to learn whether anything changed: a version row in the
-database would cost the very query the cache saves.
-"""
+membership, a user, a category or a deliberation clears the entries of the process that
+made the change at once (the signals below bump a version that is part of every key),
+and the other processes, which cannot hear the signal, drop theirs after TIMEOUT
+seconds. So an edited team or category shows on every page within a minute, and the
+pages pay no query to learn whether anything changed: a version row in the database
+would cost the very query the cache saves."""
 
 from __future__ import annotations
 
@@ -53,3 +52,13 @@ def categories(read) -> list[dict[str, Any]]:
         tree = read()
         cache.set(key, tree, TIMEOUT)
     return tree
+
+
+def deliberations(village_id: int | None, read) -> list[dict[str, Any]]:
+    """The village's deliberation agenda on its grid pages; `read(village_id)` reads it."""
+    key = f"linge:deliberations:{_version()}:{village_id}"
+    agenda = cache.get(key)
+    if agenda is None:
+        agenda = read(village_id)
+        cache.set(key, agenda, TIMEOUT)
+    return agenda
