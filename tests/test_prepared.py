@@ -114,3 +114,19 @@ def test_values_come_converted_as_the_orm_converts_them() -> None:
     Outbox.objects.create(key="t", channel="inbox", text="x", created_at=at)
     [created] = CREATED("t")
     assert created == at and created.tzinfo is not None
+
+
+def test_insert_refuses_a_model_that_listens_to_its_saves() -> None:
+    from django.db.models.signals import post_save
+
+    def heard(**_kwargs) -> None:
+        pass
+
+    post_save.connect(heard, sender=Outbox, dispatch_uid="test-prepared-heard")
+    try:
+        with pytest.raises(ImproperlyConfigured, match="save signals"):
+            prepared.insert([Outbox(key="s", channel="inbox", text="x",
+                                    created_at=datetime(2026, 11, 30, tzinfo=UTC))])
+    finally:
+        post_save.disconnect(sender=Outbox, dispatch_uid="test-prepared-heard")
+    assert not Outbox.objects.exists()

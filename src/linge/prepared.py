@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import QuerySet, signals
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
 
 
@@ -116,8 +116,8 @@ def _converted(rows: list, converters: tuple, connection: Any) -> list:
 
 # Inserts: the SQL text of an INSERT of n new rows of a model is made once; each call
 # prepares the values with the fields' own `pre_save` and `get_db_prep_save`, as
-# `Model.save()` and `bulk_create()` do, minus the rest of their machinery (signals,
-# which no model inserted this way listens to, and the compilation).
+# `Model.save()` and `bulk_create()` do, minus the rest of their machinery: the
+# compilation, and the save signals, which a model inserted this way may not have.
 
 _INSERT_SQL: dict[tuple[type, str, int], str] = {}
 
@@ -160,6 +160,9 @@ def insert(objs: list, alias: str = "default") -> None:
     """Insert these new rows of one model in one statement and give each its id."""
     if not objs:
         return
+    model = type(objs[0])
+    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+        raise ImproperlyConfigured(f"{model.__name__} has save signals: save() it instead")
     connection = connections[alias]
     sql, params = insert_statement(objs, alias)
     with connection.cursor() as cursor:
