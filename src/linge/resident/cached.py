@@ -32,33 +32,28 @@ def invalidate(**_signal: Any) -> None:
         cache.set(_VERSION, 1, None)
 
 
+def _kept(name: str, read) -> Any:
+    """What `read()` gives, kept under `name` for TIMEOUT seconds (this version)."""
+    key = f"linge:{name}:{_version()}"
+    found = cache.get(key)
+    if found is None:
+        found = read()
+        cache.set(key, found, TIMEOUT)
+    return found
+
+
 def team_of(grid) -> list[tuple[str, str, str]]:
     from linge.resident.present import team_of as read_team
 
     # Duty names are translated: one entry per language.
-    key = f"linge:team:{_version()}:{grid.pk}:{get_language()}"
-    team = cache.get(key)
-    if team is None:
-        team = read_team(grid)
-        cache.set(key, team, TIMEOUT)
-    return team
+    return _kept(f"team:{grid.pk}:{get_language()}", lambda: read_team(grid))
 
 
 def categories(read) -> list[dict[str, Any]]:
     """The report form's category tree; `read` builds it when it is not cached."""
-    key = f"linge:categories:{_version()}"
-    tree = cache.get(key)
-    if tree is None:
-        tree = read()
-        cache.set(key, tree, TIMEOUT)
-    return tree
+    return _kept("categories", read)
 
 
 def deliberations(village_id: int | None, read) -> list[dict[str, Any]]:
     """The village's deliberation agenda on its grid pages; `read(village_id)` reads it."""
-    key = f"linge:deliberations:{_version()}:{village_id}"
-    agenda = cache.get(key)
-    if agenda is None:
-        agenda = read(village_id)
-        cache.set(key, agenda, TIMEOUT)
-    return agenda
+    return _kept(f"deliberations:{village_id}", lambda: read(village_id))
