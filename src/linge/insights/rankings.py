@@ -15,7 +15,6 @@ score = 100 × Σ wᵢ·r̃ᵢ / Σ wᵢ over the rates below, weights from LING
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -55,12 +54,8 @@ def formula() -> dict:
     }
 
 
-@dataclass
-class Unit:
-    key: int
-    code: str
-    name: str
-    households: int
+# A unit: (key, code, name, households). Plain tuples: the worker board lists thousands.
+Unit = tuple[int, str, str, int]
 
 
 def _units(level: str, within: Area | None) -> list[Unit]:
@@ -79,14 +74,21 @@ def _units(level: str, within: Area | None) -> list[Unit]:
                 grids = grids.filter(code__startswith=within.code)
             for code, count in grids.values_list("code", "households"):
                 households[code[:cut]] = households.get(code[:cut], 0) + count
-        return [Unit(pk, code, name, households.get(code, 0) or own)
+        return [(pk, code, name, households.get(code, 0) or own)
                 for pk, code, name, own in rows]
+    return [(pk, *member) for pk, member in sorted(_workers(within).items())]
+
+
+def _workers(within: Area | None) -> dict[int, tuple[str, str, int]]:
     from linge.insights.reach import workers_under
 
     city = within or Area.objects.filter(level=Level.CITY).first()
-    members = workers_under(city) if city else {}
-    return [Unit(pk, code, name, households)
-            for pk, (code, name, households) in sorted(members.items())]
+    return workers_under(city) if city else {}
+
+
+def _rounded(value: float, scale: float) -> float:
+    # round(value, n) goes through decimal digits (0.5 µs); thousands of rows, six each.
+    return round(value * scale) / scale
 
 
 INPUTS = ["received", "closed", "closed_on_time", "closed_in_grid", "staff_reported", "rated",
@@ -95,15 +97,19 @@ INPUTS = ["received", "closed", "closed_on_time", "closed_in_grid", "staff_repor
 
 def rankings(level: str, since: date, until: date, within: Area | None = None) -> dict:
     _level, scope = LEVELS[level]
-    units = _units(level, within)
     # The whole city: no list of keys (an IN of a thousand grids costs more than the rows
     # it leaves out); the units listed pick theirs.
     whole = within is None or within.level == Level.CITY
-    sums = summed_tuples(scope, since, until, INPUTS,
-                         keys=None if whole else [u.key for u in units])
     if level == "worker":
         # Thousands of grid workers: the board lists those with cases in the period.
-        units = [unit for unit in units if unit.key in sums]
+        members = _workers(within)
+        sums = summed_tuples(scope, since, until, INPUTS,
+                             keys=None if whole else list(members))
+        units = [(key, *members[key]) for key in sorted(sums) if key in members]
+    else:
+        units = _units(level, within)
+        sums = summed_tuples(scope, since, until, INPUTS,
+                             keys=None if whole else [unit[0] for unit in units])
     w = weights()
     names = list(RATES)
     weight = [w.get(name, 0) for name in names]
@@ -115,7 +121,7 @@ def rankings(level: str, since: date, until: date, within: Area | None = None) -
     # satisfied, basic_satisfied → the four (x, n) pairs of RATES, in order:
     # on_time = closed_on_time / received, satisfaction = (satisfied + basic) / rated,
     # in_grid = closed_in_grid / closed, proactive = staff_reported / received.
-    values = [sums.get(unit.key, zero) for unit in units]
+    values = [sums.get(unit[0], zero) for unit in units]
     # The pooled mean of each rate over the units of this level (what a unit of no
     # evidence is assumed to be). Thousands of workers: sums by column, not per pair.
     col = [sum(column) for column in zip(*values, strict=True)] if values else list(zero)
@@ -124,8 +130,9 @@ def rankings(level: str, since: date, until: date, within: Area | None = None) -
              ing / clo if clo else 0.0, stf / rec if rec else 0.0]
     m0, m1, m2, m3 = means
     w0, w1, w2, w3 = weight
+    n0, n1, n2, n3 = names
     rows = []
-    for unit, row_values in zip(units, values, strict=True):
+    for (key, code, name, households), row_values in zip(units, values, strict=True):
         rec, clo, ont, ing, stf, rat, sat, bas = row_values
         r0 = (ont + prior * m0) / (rec + prior) if rec + prior else 0.0
         r1 = (sat + bas + prior * m1) / (rat + prior) if rat + prior else 0.0
@@ -135,13 +142,13 @@ def rankings(level: str, since: date, until: date, within: Area | None = None) -
         rows.append({
             "received": rec, "closed": clo, "closed_on_time": ont, "closed_in_grid": ing,
             "staff_reported": stf, "rated": rat, "satisfied": sat, "basic_satisfied": bas,
-            "satisfied_or_basic": sat + bas, "key": unit.key, "code": unit.code,
-            "name": unit.name, "households": unit.households,
-            "per_1000_households": (round(rec * 1000 / unit.households, 2)
-                                    if unit.households else None),
-            "rates": {names[0]: round(r0, 6), names[1]: round(r1, 6), names[2]: round(r2, 6),
-                      names[3]: round(r3, 6)},
-            "score": round(score, 2), "ranked": rec >= minimum,
+            "satisfied_or_basic": sat + bas, "key": key, "code": code, "name": name,
+            "households": households,
+            "per_1000_households": (_rounded(rec * 1000 / households, 1e2)
+                                    if households else None),
+            "rates": {n0: _rounded(r0, 1e6), n1: _rounded(r1, 1e6), n2: _rounded(r2, 1e6),
+                      n3: _rounded(r3, 1e6)},
+            "score": _rounded(score, 1e2), "ranked": rec >= minimum,
         })
     ranked = sorted((row for row in rows if row["ranked"]), key=lambda row: -row["score"])
     for position, row in enumerate(ranked, start=1):
