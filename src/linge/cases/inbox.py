@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -53,19 +53,28 @@ def dispatch_units_q(town_ids) -> Q:
     return Q(kind=UnitKind.OFFICE, area_id__in=list(town_ids)) | Q(kind=UnitKind.DEPARTMENT)
 
 
-def tab_filter(qs: QuerySet[Case], tab: str, now: datetime) -> QuerySet[Case]:
+def _tab_q(tab: str, now: datetime) -> Q | None:
+    """The tab as a condition on a case's own columns; None for due-soon (it needs each
+    case's deadline light) and for an unknown tab."""
     if tab == "submitted":
-        return qs.filter(state=State.SUBMITTED)
+        return Q(state=State.SUBMITTED)
     if tab == "doing":
-        return qs.filter(state__in=[State.ACCEPTED, State.DISPATCHED, State.SUSPENDED])
+        return Q(state__in=[State.ACCEPTED, State.DISPATCHED, State.SUSPENDED])
     if tab == "escalated":
-        return qs.filter(state=State.ESCALATED)
+        return Q(state=State.ESCALATED)
     if tab == "verifying":
-        return qs.filter(state=State.VERIFYING)
+        return Q(state=State.VERIFYING)
     if tab == "overdue":
-        return qs.filter(deadlines.overdue_q(now))
+        return deadlines.overdue_q(now)
     if tab == "done":
-        return qs.filter(state__in=DONE_STATES)
+        return Q(state__in=DONE_STATES)
+    return None
+
+
+def tab_filter(qs: QuerySet[Case], tab: str, now: datetime) -> QuerySet[Case]:
+    condition = _tab_q(tab, now)
+    if condition is not None:
+        return qs.filter(condition)
     if tab == "due_soon":
         near = qs.filter(deadlines.due_within_q(now, now + deadlines.LOOKAHEAD)).select_related(
             "category").only(
@@ -77,6 +86,21 @@ def tab_filter(qs: QuerySet[Case], tab: str, now: datetime) -> QuerySet[Case]:
                   if (d := deadlines.current(c)) is not None and d.light(now) == Light.YELLOW]
         return qs.filter(pk__in=yellow)
     return qs
+
+
+OPEN_TABS = ("submitted", "doing", "escalated", "verifying", "overdue")
+_OPEN_STATES = [state for state in State.values if state not in DONE_STATES]
+
+
+def tab_counts(qs: QuerySet[Case], now: datetime) -> dict[str, int]:
+    """Every tab's count in three queries: the open tabs in one pass over the open cases
+    (as many as are in progress, however long the history), the done tab on its own
+    (it grows with the years; the state index counts it), and due-soon."""
+    counts = qs.filter(state__in=_OPEN_STATES).aggregate(
+        **{tab: Count("pk", filter=_tab_q(tab, now)) for tab in OPEN_TABS})
+    counts["done"] = tab_filter(qs, "done", now).count()
+    counts["due_soon"] = tab_filter(qs, "due_soon", now).count()
+    return counts
 
 
 @dataclass
@@ -183,10 +207,14 @@ def countdown(due: datetime, now: datetime) -> str:
 
 
 def filter_choices(user: User) -> dict:
-    """Categories, areas and sources for the filter form, within the user's reach."""
+    """Categories, areas and sources for the filter form, within the user's reach, as
+    (value, label) pairs; a subcategory's label is indented under its parent's."""
+    categories = Category.objects.filter(active=True).order_by("code")
     return {
-        "categories": Category.objects.filter(active=True).select_related("parent")
-        .order_by("code"),
-        "areas": policy.filter_areas(user).order_by("code")[:500],
+        "categories": [(pk, f"　{name}" if parent_id else name)
+                       for pk, name, parent_id in categories.values_list("pk", "name",
+                                                                          "parent_id")],
+        "areas": list(policy.filter_areas(user).order_by("code").values_list("pk", "name")
+                      [:500]),
         "sources": Source.choices,
     }
