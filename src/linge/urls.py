@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import include, path
@@ -8,6 +9,13 @@ from linge.cases.models import Case, State
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
+    """200 "ok" when the database answers, else 503: a load balancer takes a process
+    that cannot reach its database out of rotation."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return HttpResponse("database unreachable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
 
 
