@@ -105,3 +105,24 @@ def test_photos_link_to_the_checked_view(client: Client, city: City, settings,
     login(client, city["neighbour_worker"])
     for link in photos:
         assert client.get(link).status_code == 404
+
+
+def test_the_case_page_reads_the_case_and_its_relations_at_once(client: Client,
+                                                                 city: City) -> None:
+    """A dispatched case shows its category, grid, village, town, unit and handler: read
+    with the case, not one query each as the template reaches them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = report(city)
+    workflow.accept(case, city["full_time"])
+    workflow.escalate(case, city["full_time"], reason="需执法")
+    workflow.dispatch(case, city["dispatcher"], unit=city.office)
+    login(client, city["dispatcher"])
+    client.get(f"/work/case/{case.number}/")  # the session's first read is not counted
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/work/case/{case.number}/")
+    assert response.status_code == 200 and city.office.name in response.content.decode()
+    # session, user, memberships, the case with its relations, events, photos, supporters,
+    # merged cases, unread messages, the dispatch moves' units: at most 12.
+    assert len(queries) <= 12, "\n".join(q["sql"][:120] for q in queries.captured_queries)
