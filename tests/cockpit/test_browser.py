@@ -190,6 +190,11 @@ def test_a_number_opens_the_cases_behind_it(live_server, browser, recent: City,
     page.wait_for_url("**since=2026-01-01*")
     page.wait_for_selector("body.loaded")
     assert "figure=closed" in page.url and "failed" not in page.get_attribute("body", "class")
+    # The longer period holds the shorter one's cases (on the first of a month, the
+    # default period is that one day).
+    numbers = page.eval_on_selector_all("#cases tbody tr td:first-child a",
+                                        "els => els.map(e => e.textContent)")
+    assert set(numbers) >= set(i["number"] for i in listed["items"])
     # The table exports to Excel with the same cases.
     href = page.get_attribute("a.export", "href")
     sheet = page.request.get(base + href)
