@@ -23,6 +23,10 @@ target is printed, not an error (timing depends on the machine).
 on the same databases and in the same interleaved run, for a fair before/after; its
 rows are marked "@REV" and no target is checked on them.
 
+--threads N serves Linge with gthread workers of N threads, as `linge serve` does
+(LINGE_THREADS); --sync-too adds the same code on sync workers to the run ("@sync",
+no target checked). Without --threads, sync workers, as issue #13 measured.
+
 The default run takes one to two minutes after the first build; --long runs three
 repetitions of 5 s per measurement. To add an endpoint, add one line to ENDPOINTS.
 """
@@ -234,11 +238,14 @@ class Server:
     port: int = 0
     facts: dict = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    threads: int = 0  # 0: sync workers; else gthread with this many threads a process
 
     def start(self, app: str) -> None:
         self.port = _free_port()
+        workers = (["--worker-class", "gthread", "--threads", str(self.threads)] if self.threads
+                   else ["--worker-class", "sync"])
         self.process = subprocess.Popen(
-            [GUNICORN, "--workers", "2", "--worker-class", "sync", "--bind",
+            [GUNICORN, "--workers", "2", *workers, "--bind",
              f"127.0.0.1:{self.port}", "--log-level", "warning", "--chdir",
              str(ROOT / "bench"), app],
             env=self.env, start_new_session=True,
@@ -428,6 +435,11 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
     parser.add_argument("--only", help="comma-separated endpoint names")
     parser.add_argument("--before", help="also serve this git revision's code, for comparison")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="serve Linge with gthread workers of this many threads, as "
+                             "`linge serve` does (LINGE_THREADS, 4); default 0: sync workers")
+    parser.add_argument("--sync-too", action="store_true",
+                        help="with --threads, also serve each database with sync workers")
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--verify", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -450,7 +462,10 @@ def main() -> int:
             server.facts = _child(server.env, "--prepare", "--cases", str(args.cases))
             print(f"  {server.facts['cases']} cases; grid page: {server.facts['small_grid_cases']}"
                   f" and {server.facts['big_grid_cases']} cases", flush=True)
+            server.threads = args.threads
             server.start("linge.wsgi:application")
+        if args.sync_too and args.threads:
+            servers += _sync_twins(servers)
         if args.before:
             servers += _before(args.before, servers)
         bare.start("bench_http:bare_app")
@@ -491,6 +506,16 @@ def _servers(args) -> list[Server]:
     return servers
 
 
+def _sync_twins(servers: list[Server]) -> list[Server]:
+    """The same code and databases on sync workers (one request at a time a process)."""
+    twins = []
+    for server in servers:
+        twin = Server(f"{server.name}@sync", server.env, facts=dict(server.facts))
+        twin.start("linge.wsgi:application")
+        twins.append(twin)
+    return twins
+
+
 def _before(rev: str, servers: list[Server]) -> list[Server]:
     """The same databases served by the code of another revision (PYTHONPATH first)."""
     src = VAR / f"before-{rev}"
@@ -502,7 +527,8 @@ def _before(rev: str, servers: list[Server]) -> list[Server]:
     before = []
     for server in servers:
         env = dict(server.env, PYTHONPATH=str(src / "src"))
-        twin = Server(f"{server.name}@{rev[:7]}", env, facts=dict(server.facts))
+        twin = Server(f"{server.name}@{rev[:7]}", env, facts=dict(server.facts),
+                      threads=server.threads)
         twin.start("linge.wsgi:application")
         before.append(twin)
     return before

@@ -55,7 +55,7 @@ def start_from_template(config: pytest.Config, database: dict) -> None:
     Django only checks that every migration is applied, and removed when the run ends.
     """
     template = os.environ.get("LINGE_TEST_DB_TEMPLATE")
-    if not template or database["ENGINE"] != "django.db.backends.sqlite3":
+    if not template or database["ENGINE"] != "linge.sqlite":
         return
     name = Path(database["TEST"]["NAME"])
     # The backup API, not a file copy: it reads what the template's WAL still holds.

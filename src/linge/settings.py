@@ -147,6 +147,8 @@ def _database() -> dict:
         # to the file, checkpointed the WAL inside the request. Kept open, the
         # PRAGMAs run once per connection and SQLite checkpoints by itself every
         # 1000 pages (wal_autocheckpoint), in whichever commit crosses the mark.
+        # Writers queue on a file lock rather than SQLite's sleeping retries (linge.sqlite).
+        config["ENGINE"] = "linge.sqlite"
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
