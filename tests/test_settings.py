@@ -67,7 +67,7 @@ def run_settings(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
 def test_defaults_are_sqlite_in_var(tmp_path) -> None:
     result = run_settings({}, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "sqlite3 False" in result.stdout
+    assert result.stdout.split() == ["linge.sqlite", "False"]
     assert (tmp_path / "secret_key").exists()
 
 
