@@ -16,7 +16,8 @@ over --repeat calls after one untimed call, what the API runs for:
 
 and, beside each figure, a full scan computing the same counts from the cases and
 their events (one aggregate query over the period's cases, and one over their rating
-events). The scan's counts must equal the rollups'; a difference is a wrong answer
+events; for the grid rankings the same eight inputs per grid the board reads). The
+scan's counts must equal the rollups'; a difference is a wrong answer
 and the only reason this script exits non-zero. Targets: ≤ 100 ms a call, ≥ 100× the
 scan at 1,000,000 cases, the 1,000,000-case call ≤ 1.5× the 100,000-case call. Missed
 targets are printed plainly.
@@ -86,26 +87,45 @@ def scan_counts(area_filter: dict, since: date, until: date) -> dict:
     return counts
 
 
+RANK_INPUTS = ["received", "closed", "closed_on_time", "closed_in_grid", "staff_reported",
+               "rated", "satisfied", "basic_satisfied"]
+
+
 def scan_grid_inputs(since: date, until: date) -> dict:
-    """The rankings' inputs per grid from the raw case table (the baseline)."""
+    """The rankings' eight inputs per grid from the raw tables (the baseline): the counts
+    from the period's cases, the verdicts from their rating events, as scan_counts."""
     from datetime import datetime
     from datetime import time as clock
 
     from django.db.models import Count, F, Q
     from django.utils import timezone
 
-    from linge.cases.models import Case
+    from linge.cases.models import Case, CaseEvent
 
     start = timezone.make_aware(datetime.combine(since, clock.min))
     end = timezone.make_aware(datetime.combine(until + timedelta(days=1), clock.min))
     closed = Q(state="closed")
-    rows = (Case.objects.filter(created_at__gte=start, created_at__lt=end)
-            .exclude(state__in=["rejected", "merged"]).values("grid_id")
+    kept = (Case.objects.filter(created_at__gte=start, created_at__lt=end)
+            .exclude(state__in=["rejected", "merged"]))
+    rows = (kept.values("grid_id")
             .annotate(received=Count("pk"), closed=Count("pk", filter=closed),
                       closed_on_time=Count("pk", filter=closed & (
                           Q(resolve_due__isnull=True) | Q(resolved_at__lte=F("resolve_due")))),
-                      closed_in_grid=Count("pk", filter=closed & Q(escalated=False))))
-    return {r["grid_id"]: r for r in rows}
+                      closed_in_grid=Count("pk", filter=closed & Q(escalated=False)),
+                      staff_reported=Count("pk", filter=Q(source__in=["patrol", "visit"]))))
+    inputs = {r["grid_id"]: {**r, "rated": 0, "satisfied": 0, "basic_satisfied": 0}
+              for r in rows}
+    verdicts = (CaseEvent.objects.filter(action__in=["rate", "reopen"], case__in=kept)
+                .values_list("case__grid_id", "data__rating").annotate(n=Count("pk")))
+    for grid_id, rating, n in verdicts:
+        counts = inputs[grid_id]
+        if rating in ("satisfied", "basic", "unsatisfied"):
+            counts["rated"] += n
+        if rating == "satisfied":
+            counts["satisfied"] += n
+        elif rating == "basic":
+            counts["basic_satisfied"] += n
+    return inputs
 
 
 def run_one(cases: int, database_url: str | None, keep: bool, repeat: int) -> dict:
@@ -201,9 +221,8 @@ def run_one(cases: int, database_url: str | None, keep: bool, repeat: int) -> di
     rank_ms, ranked = timed(lambda: rankings.rankings("grid", *year), repeat)
     scan_ms, inputs = timed(lambda: scan_grid_inputs(*year), 3)
     for row in ranked["rows"]:
-        raw = inputs.get(row["key"], {"received": 0, "closed": 0, "closed_on_time": 0,
-                                      "closed_in_grid": 0})
-        for key in ("received", "closed", "closed_on_time", "closed_in_grid"):
+        raw = inputs.get(row["key"], dict.fromkeys(RANK_INPUTS, 0))
+        for key in RANK_INPUTS:
             if row[key] != raw[key]:
                 out["wrong"].append(f"rankings grid {row['code']}: {key} {row[key]} ≠ {raw[key]}")
     out["rows"].append({"name": "rankings grid × year", "ms": rank_ms, "scan_ms": scan_ms})
