@@ -44,6 +44,15 @@ def test_sweep_removes_ended_windows() -> None:
     assert limits.sweep(1_800_000_090.0) == 1 and Hit.objects.count() == 1
 
 
+@pytest.mark.database("postgresql")
+@pytest.mark.django_db
+def test_on_postgresql_the_counters_skip_the_write_ahead_log() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s",
+                       [Hit._meta.db_table])
+        assert cursor.fetchone() == ("u",)  # unlogged; "p" is an ordinary table
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_processes_lose_no_count() -> None:
     """Eight connections (as eight app processes would hold) count at once: the total is
