@@ -16,34 +16,37 @@ from tests.conftest import City
 
 
 def recent_history(city: City) -> None:
-    # The last two hours: inside the screens' default period (this month) and, mostly,
-    # today's tiles.
-    start = timezone.localtime() - timedelta(hours=2)
+    # Within today (so inside the screens' default period, this month, and today's
+    # tiles): the last two hours, or since midnight when the day is younger, the steps
+    # shrunk to fit so that nothing happens after now.
+    now = timezone.localtime()
+    start = max(now - timedelta(hours=2), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    minute = min(timedelta(minutes=1), (now - start) / 100)
     grids = [(city.grid, "full_time"), (city.neighbour_grid, "neighbour_worker"),
              (city.other_village_grid, "other_village_worker"),
              (city.other_town_grid, "other_town_worker")]
     numbers = []
     for i in range(14):
         grid, worker = grids[i % 4]
-        now = start + timedelta(minutes=7 * i)
+        at = start + 7 * i * minute
         case = workflow.submit(
             city[worker] if i % 5 == 0 else city["resident"], category=city.plain,
             description=f"上墩路{i % 3}号门口垃圾桶满了好几天", grid=grid, address=f"上墩路{i % 3}号",
             lon=121.305 + 0.01 * (i % 4), lat=28.305 if i % 4 < 3 else 28.355,
-            source=Source.PATROL if i % 5 == 0 else Source.RESIDENT_PAGE, now=now).case
+            source=Source.PATROL if i % 5 == 0 else Source.RESIDENT_PAGE, now=at).case
         numbers.append(case.number)
         if i % 7 == 6:
             continue  # left waiting
-        workflow.accept(case, city[worker], now=now + timedelta(minutes=3))
+        workflow.accept(case, city[worker], now=at + 3 * minute)
         if i % 4 == 3:
             workflow.flag_overdue(case, SYSTEM, now=case.resolve_due + timedelta(minutes=1))
             continue
-        workflow.resolve(case, city[worker], note="已清运", now=now + timedelta(minutes=5))
+        workflow.resolve(case, city[worker], note="已清运", now=at + 5 * minute)
         if case.reporter_id:
-            workflow.rate(case, city["resident"], now=now + timedelta(minutes=6),
+            workflow.rate(case, city["resident"], now=at + 6 * minute,
                           rating=Rating.SATISFIED if i % 3 else Rating.BASIC)
         else:
-            workflow.auto_close(case, SYSTEM, now=now + timedelta(days=8))
+            workflow.auto_close(case, SYSTEM, now=at + timedelta(days=8))
     Deliberation.objects.create(
         village=city.village, title="垃圾桶不够", category=city.plain, keywords="垃圾桶",
         case_numbers=numbers[:4], meeting_on=start.date(), outcome="增设两个垃圾桶",
