@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -229,6 +230,7 @@ def run_one(cases: int, database_url: str | None, keep: bool, repeat: int) -> di
     worker_ms, _ = timed(lambda: rankings.rankings("worker", *year), repeat)
     out["rows"].append({"name": "rankings worker × year", "ms": worker_ms})
     connection.close()
+    shutil.rmtree(var, ignore_errors=True)  # its media, its key and (unless kept) the database
     return out
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -258,6 +259,7 @@ def run_one(cases: int, database_url: str | None, repeat: int) -> dict:
     out["wrong"] += wrong
     out["disk_bytes"] = disk_bytes()
     connection.close()
+    shutil.rmtree(var, ignore_errors=True)  # its media, its key and (unless kept) the database
     return out
 
 
