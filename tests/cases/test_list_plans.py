@@ -100,6 +100,53 @@ def test_case_lists_read_an_index_in_order(many_cases) -> None:
     assert full and sort
 
 
+@pytest.fixture
+def quiet_big_grid(city):
+    """A grid with a quarter of the city's cases, all older than the other grids' 15,000:
+    walking the city's newest cases first, a planner finds none of its cases for a long
+    way (the bench's 10,000-case grid, once reports kept coming in elsewhere)."""
+    teams = {u.area_id: u.pk for u in Unit.objects.filter(kind=UnitKind.GRID_TEAM)}
+    others = [city.neighbour_grid, city.other_village_grid, city.other_town_grid]
+    now = timezone.now()
+    cases = []
+    for i in range(ROWS):
+        grid = others[i % len(others)] if i < 15_000 else city.grid
+        at = now - timedelta(minutes=11 * i)
+        cases.append(Case(
+            number=f"20000102-{i:06d}", source=Source.RESIDENT_PAGE, category=city.category,
+            description="路灯不亮", grid=grid, village_id=grid.parent_id,
+            town_id=grid.parent.parent_id, owner_unit_id=teams[grid.pk],
+            state=State.CLOSED, created_at=at, updated_at=at,
+        ))
+    Case.objects.bulk_create(cases, batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return city
+
+
+def _indexes_read(qs) -> list[str]:
+    """The indexes the plan reads cases_case through."""
+    if connection.vendor == "sqlite":
+        used = [line.split(" cases_case USING ", 1)[1] for line in qs.explain().splitlines()
+                if " cases_case USING " in line]
+        return [u.removeprefix("COVERING ").removeprefix("INDEX ").split()[0] for u in used]
+    plan = json.loads(qs.explain(format="json"))
+    names, stack = [], [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        if node.get("Relation Name") == "cases_case" and "Index Name" in node:
+            names.append(node["Index Name"])
+        stack.extend(node.get("Plans", []))
+    return names
+
+
+def test_the_grid_page_reads_its_grid_and_not_the_citys_newest(quiet_big_grid) -> None:
+    city = quiet_big_grid
+    page = policy.public_grid_cases(city.grid).select_related("category")[:10]
+    assert _indexes_read(page) == ["case_grid_new"]
+    assert [c.number for c in page][:2] == ["20000102-015000", "20000102-015001"]
+
+
 SINGLE_STATE_TABS = ["submitted", "escalated", "verifying"]
 MANY_STATE_TABS = ["doing", "done"]
 

@@ -260,8 +260,13 @@ def public_grid_cases(grid: Area) -> QuerySet[Case]:
     """What the grid page from the QR code shows to anyone: its cases, newest first,
     without rejected or merged ones, and only of categories listed in public (not a
     dispute between named neighbours, a fraud lead, a family's hardship)."""
-    return Case.objects.filter(grid=grid, category__public=True).exclude(
-        state__in=NOT_PUBLIC_STATES).order_by("-created_at")
+    # The grid as a range of one and the order led by it: PostgreSQL drops a column that
+    # "=" fixes from ORDER BY, and then may walk the whole city's newest cases (the
+    # created_at index) looking for ten of a grid whose cases are older (5.4 ms on the
+    # bench's 10,000-case grid, against 0.1 ms through (grid, created_at)).
+    return Case.objects.filter(grid_id__gte=grid.pk, grid_id__lte=grid.pk,
+                               category__public=True).exclude(
+        state__in=NOT_PUBLIC_STATES).order_by("-grid_id", "-created_at")
 
 
 def lists_publicly(category_id: int) -> bool:
