@@ -32,7 +32,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchlib import hand_back, run_child, timed
+from benchlib import hand_back, run_child, table_bytes, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = "linge_projection"
@@ -209,18 +209,9 @@ def calls(city, repeat: int, totals: dict) -> tuple[list[dict], list[str]]:
 
 
 def disk_bytes() -> int:
-    from django.db import connection
-
     from linge.insights.models import Rollup
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_total_relation_size(%s)", [Rollup._meta.db_table])
-        else:
-            cursor.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = %s OR name IN "
-                           "(SELECT name FROM sqlite_master WHERE tbl_name = %s)",
-                           [Rollup._meta.db_table, Rollup._meta.db_table])
-        return int(cursor.fetchone()[0] or 0)
+    return table_bytes(Rollup)
 
 
 def run_one(cases: int, database_url: str | None, repeat: int) -> dict:

@@ -53,3 +53,22 @@ def timed(call, repeat: int) -> tuple[float, object]:
         result = call()
         samples.append((time.perf_counter() - started) * 1000)
     return p95(samples), result
+
+
+def table_bytes(*models) -> int:
+    """The disk the models' tables take with their indexes (SQLite: dbstat)."""
+    from django.db import connection
+
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            total = 0
+            for table in tables:
+                cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+                total += int(cursor.fetchone()[0] or 0)
+            return total
+        marks = ", ".join(["%s"] * len(tables))
+        cursor.execute(f"SELECT SUM(pgsize) FROM dbstat WHERE name IN ({marks}) OR name IN "
+                       f"(SELECT name FROM sqlite_master WHERE tbl_name IN ({marks}))",
+                       [*tables, *tables])
+        return int(cursor.fetchone()[0] or 0)
