@@ -46,29 +46,33 @@ class WriterLock:
         self.release()
         os.close(self.fd)
 
+    def __enter__(self) -> WriterLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
+
 
 class CursorWrapper(base.SQLiteCursorWrapper):
     writer_lock: WriterLock | None = None
 
-    def execute(self, query, params=None):
+    def _alone(self) -> bool:
+        """Whether a write now would be a transaction of its own (so takes the lock)."""
         lock = self.writer_lock
-        if lock is None or lock.held or self.connection.in_transaction or not _writes(query):
+        return lock is not None and not lock.held and not self.connection.in_transaction
+
+    def execute(self, query, params=None):
+        if not (self._alone() and _writes(query)):
             return super().execute(query, params)
-        lock.acquire()
-        try:
+        with self.writer_lock:
             return super().execute(query, params)
-        finally:
-            lock.release()
 
     def executemany(self, query, param_list):
-        lock = self.writer_lock
-        if lock is None or lock.held or self.connection.in_transaction:
+        if not self._alone():
             return super().executemany(query, param_list)
-        lock.acquire()
-        try:
+        with self.writer_lock:
             return super().executemany(query, param_list)
-        finally:
-            lock.release()
 
 
 def _writes(query: str) -> bool:
