@@ -179,3 +179,28 @@ def check_api_pages(city) -> None:
         assert cursor is not None
         for page in (newest_after(qs, None)[:51], newest_after(qs, cursor)[:51]):
             _assert_indexed(page, may_sort=connection.vendor == "postgresql")
+
+
+def test_the_same_problem_nearby_reads_its_grid_and_not_the_citys_newest(many_cases) -> None:
+    """我也遇到 without a position lists the grid's open cases of the category of the
+    last 30 days, through the grid's own index: not by walking the whole city's newest
+    cases of the month (the planner trap of the grid page above)."""
+    from linge.cases.nearby import nearby_open_cases
+
+    city = many_cases
+    sent: list[tuple[str, tuple]] = []
+
+    def keep(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        found = nearby_open_cases(city.category.pk, None, None, grid_id=city.grid.pk)
+    sql, params = next((q, p) for q, p in sent if "cases_case" in q and "LIMIT" in q)
+    with connection.cursor() as cursor:
+        prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+        cursor.execute(prefix + sql, params)
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    assert len(found) == 5
+    assert {case.grid_id for case, _m in found} == {city.grid.pk}
+    assert "case_grid_new" in plan or "case_grid_state_new" in plan, plan

@@ -30,3 +30,4 @@ class CasesConfig(AppConfig):
         worker.register("close", jobs.close_unrated, order=20)
         worker.register("orphan_photos", jobs.sweep_orphan_photos, order=90)
         worker.register("calendar", jobs.check_calendar, order=95)
+        worker.register("statistics", jobs.refresh_planner_statistics, order=97)

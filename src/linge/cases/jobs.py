@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -160,3 +160,31 @@ def check_calendar(tally: Tally, now: datetime | None = None) -> int | None:
         return None
     _calendar_checked.add(key)
     return holidays.warn_if_missing(today)
+
+
+# SQLite's planner statistics. PostgreSQL's autovacuum keeps its own; SQLite keeps none
+# until someone runs ANALYZE, and a plan chosen on statistics from the day a table was
+# small stays wrong as it grows (the rankings' month query read a whole scope's rollup
+# rows through the unique index, not the month's, with statistics older than the rows).
+
+STATISTICS_EVERY = timedelta(hours=1)
+# Rows sampled per index: a few milliseconds on any size of table, and close enough for
+# the planner to tell a selective index from one that is not.
+STATISTICS_SAMPLE = 1000
+_statistics_at: dict[int, datetime] = {}
+
+
+def refresh_planner_statistics(tally: Tally, now: datetime | None = None) -> bool:
+    """On SQLite, a sampled ANALYZE of every table, at most once an hour per worker
+    process; whether it ran."""
+    if connection.vendor != "sqlite":
+        return False
+    now = now or timezone.now()
+    last = _statistics_at.get(os.getpid())
+    if last is not None and now - last < STATISTICS_EVERY:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA analysis_limit = {STATISTICS_SAMPLE}")
+        cursor.execute("ANALYZE")
+    _statistics_at[os.getpid()] = now
+    return True

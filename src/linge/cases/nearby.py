@@ -63,5 +63,9 @@ def nearby_open_cases(
         found.sort(key=lambda pair: pair[1])
         return found[:limit]
     if grid_id is not None:
-        return [(c, None) for c in cases.filter(grid_id=grid_id).order_by("-created_at")[:limit]]
+        # The grid as a range of one, leading the order: with "=" PostgreSQL walks the
+        # whole city's newest cases of the month looking for this grid's (as on the
+        # grid page, policy.public_grid_cases).
+        in_grid = cases.filter(grid_id__gte=grid_id, grid_id__lte=grid_id)
+        return [(c, None) for c in in_grid.order_by("-grid_id", "-created_at")[:limit]]
     return []

@@ -23,7 +23,7 @@ import os
 
 from django.db.backends.sqlite3 import base
 
-WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "ANALYZE")
 
 
 class WriterLock:
