@@ -191,7 +191,7 @@ class BatchStore(Store):
     def count_attachments(self, case: Case, kind: str) -> int:
         return self.attachment_counts.get((case.pk, kind), 0)
 
-    def append_event(self, event: CaseEvent, case: Case) -> CaseEvent:
+    def append_event(self, event: CaseEvent, case: Case, notices=None) -> CaseEvent:
         # Sealed by the writer, in this order (nothing reads an event's hash before it
         # is written: the batch queues no notifications).
         self.seq += 1

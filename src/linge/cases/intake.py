@@ -12,7 +12,7 @@ A process killed between storing and committing leaves files that no case refere
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -160,14 +160,15 @@ def check_position(report: Report) -> None:
 def submit(
     who: Actor | User | None, source: str, report: Report, *, key: str | None = None,
     photos: Sequence[PreparedPhoto] = (), now: datetime | None = None,
-    key_unused: bool = False,
+    key_unused: bool = False, also: Callable[[Case], object] | None = None,
 ) -> workflow.Submitted:
     """Register the report as a case through the workflow, or return the case its key
     already made (`created` False). Raises WorkflowError, changing nothing.
 
     `key_unused`: the caller has just looked the key up with `find` and found no case,
     so it is not looked up again (a concurrent retry is still caught: the key is unique
-    in the database and the workflow answers with the case that won)."""
+    in the database and the workflow answers with the case that won). `also`: see
+    `workflow.submit`."""
     if source not in NAMESPACE:
         raise workflow.WorkflowError(NEW, Action.SUBMIT, _("未知的来源"))
     ticket = source == Source.HOTLINE and bool(ticket_of(report.hotline_ticket))
@@ -187,6 +188,7 @@ def submit(
             address=report.address, reporter_phone=report.reporter_phone,
             anonymous=report.anonymous, submit_key=full_key, photos=stored, now=now,
             required_by=end_of_day(report.required_by) if report.required_by else None,
+            also=also,
         )
     except BaseException:
         discard(stored)

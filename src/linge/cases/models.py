@@ -119,7 +119,13 @@ class Light(models.TextChoices):
 class Case(models.Model):
     number = models.CharField(_("编号"), max_length=16, unique=True)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("分类"))
+    # No single-column index on a column that leads one of Meta.indexes (the grid, its
+    # village and town, the units, the category, the time): the composite index serves
+    # every look-up the single one would, and each index is one more B-tree that every
+    # new case and every move writes to. The state keeps its own: PostgreSQL counts a
+    # tab of several states (已办结) of a large scope through it.
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("分类"),
+                                 db_index=False)
     description = models.TextField(_("描述"))
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -136,22 +142,25 @@ class Case(models.Model):
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     grid = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, related_name="cases", verbose_name=_("网格")
+        "areas.Area", on_delete=models.PROTECT, related_name="cases", verbose_name=_("网格"),
+        db_index=False,
     )
     # The grid's village and town, kept on the case so scopes and figures filter by index.
     village = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("村社")
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("村社"),
+        db_index=False,
     )
     town = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("镇街")
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("镇街"),
+        db_index=False,
     )
     owner_unit = models.ForeignKey(
         "people.Unit", on_delete=models.PROTECT, related_name="owned_cases",
-        verbose_name=_("责任单位"),
+        verbose_name=_("责任单位"), db_index=False,
     )
     dispatched_unit = models.ForeignKey(
         "people.Unit", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="dispatched_cases", verbose_name=_("承办单位"),
+        related_name="dispatched_cases", verbose_name=_("承办单位"), db_index=False,
     )
     lane = models.ForeignKey(
         "people.Lane", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("条线")
@@ -168,7 +177,7 @@ class Case(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
     )
 
-    created_at = models.DateTimeField(_("上报时间"), db_index=True)
+    created_at = models.DateTimeField(_("上报时间"))
     accept_due = models.DateTimeField(_("受理期限"), null=True, blank=True)
     resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
     # 上级交办: the date a higher level set; both deadlines are capped by it.

@@ -152,6 +152,16 @@ def _record(
     store: Store, case: Case, actor: Actor, action: str, from_state: str, to_state: str,
     data: dict, public: bool, now: datetime, fields: dict,
 ) -> CaseEvent:
+    event = _event(case, actor, action, from_state, to_state, data, public, now, fields)
+    store.append_event(event, case)  # and queues its messages, in the same transaction
+    return event
+
+
+def _event(
+    case: Case, actor: Actor, action: str, from_state: str, to_state: str, data: dict,
+    public: bool, now: datetime, fields: dict,
+) -> CaseEvent:
+    """A move's event, not yet sealed onto the chain."""
     clean = {key: value for key, value in data.items() if value not in ("", None)}
     if actor.user is not None and not actor.user.is_resident:
         # Sealed into the chain and shown to residents: the site's language, not the
@@ -160,13 +170,11 @@ def _record(
             duties = roles_of(actor.user).duty_labels
         if duties:
             clean["duty"] = duties[0]
-    event = CaseEvent(
+    return CaseEvent(
         case=case, action=action, actor=actor.user, actor_label=actor.label,
         from_state=from_state, to_state=to_state, data=clean, public=public, at=now,
         fields=fields,
     )
-    store.append_event(event, case)  # and queues its messages, in the same transaction
-    return event
 
 
 # Deadlines.
@@ -308,11 +316,15 @@ def submit(
     now: datetime | None = None,
     store: Store | None = None,
     required_by: datetime | None = None,
+    also: Callable[[Case], object] | None = None,
 ) -> Submitted:
     """Register a new case, or return the one this submit key already made.
 
     `required_by`: the date a higher level hands the case down with (source 上级交办);
-    the accept and resolve deadlines never fall after it."""
+    the accept and resolve deadlines never fall after it. `also(case)` writes what a
+    channel keeps beside a new case (an Open311 token) in the case's own transaction:
+    both or neither, without an outer transaction that would hold the writers' lock
+    while the case is composed."""
     actor = as_actor(who)
     if anonymous and actor.user is not None and actor.user.is_resident:
         actor = Actor()  # an anonymous report names nobody, not even in its events
@@ -344,6 +356,7 @@ def submit(
         return _create(
             store, actor, leaf, area, description, source, lon, lat, address,
             reporter, reporter_phone, code, submit_key, photos, now, required_by=required_by,
+            also=also,
         )
     except IntegrityError:
         # A concurrent retry with the same key won the race: that case is the answer.
@@ -358,37 +371,41 @@ def _create(
     source: str, lon: float | None, lat: float | None, address: str, reporter: User | None,
     reporter_phone: str, code: str, submit_key: str | None, photos: Sequence[Photo],
     now: datetime, required_by: datetime | None = None,
+    also: Callable[[Case], object] | None = None,
 ) -> Submitted:
     address = _text(address, MAX_ADDRESS, _("地址"), NEW, Action.SUBMIT, False)
     village_id, town_id, team_id = store.grid_setting(area.pk)
-    day = timezone.localtime(now).date()
-    # On PostgreSQL drawn before the transaction, so the day's counter row is not
-    # locked until the case commits (see Store.next_number).
-    number = store.next_number(day) if store.numbers_first else ""
+    # The case, its deadline, its event and whom it tells are composed before the
+    # transaction, which then only writes (see Store.next_number).
+    case = Case(
+        number=store.next_number(timezone.localtime(now).date()),
+        source=source, category=leaf, description=description,
+        reporter=reporter,
+        reporter_phone=reporter_phone or (reporter.phone if reporter else ""),
+        tracking_code_hash=hash_tracking_code(code) if code else "",
+        submit_key=submit_key or None, lon=lon, lat=lat,
+        address=address, grid=area, village_id=village_id, town_id=town_id,
+        owner_unit_id=team_id,
+        state=State.SUBMITTED, created_at=now, updated_at=now, required_by=required_by,
+    )
+    _set_accept_deadline(case, now)
+    fields = chain.snapshot(case)
+    if photos:
+        fields[chain.PHOTOS] = [[AttachmentKind.BEFORE.value, p.sha256] for p in photos]
+    event = _event(
+        case, actor, Action.SUBMIT, NEW, State.SUBMITTED,
+        {"source": source, "category": leaf.code, "photos": len(photos),
+         **({"required_by": required_by.isoformat()} if required_by else {})}, True, now,
+        fields,
+    )
+    notices = store.notices(case, event)
     with store.atomic():
-        case = Case(
-            number=number or store.next_number(day),
-            source=source, category=leaf, description=description,
-            reporter=reporter,
-            reporter_phone=reporter_phone or (reporter.phone if reporter else ""),
-            tracking_code_hash=hash_tracking_code(code) if code else "",
-            submit_key=submit_key or None, lon=lon, lat=lat,
-            address=address, grid=area, village_id=village_id, town_id=town_id,
-            owner_unit_id=team_id,
-            state=State.SUBMITTED, created_at=now, updated_at=now, required_by=required_by,
-        )
-        _set_accept_deadline(case, now)
         store.create(case)
         _attach(store, case, photos, AttachmentKind.BEFORE, actor, now)
-        fields = chain.snapshot(case)
-        if photos:
-            fields[chain.PHOTOS] = [[AttachmentKind.BEFORE.value, p.sha256] for p in photos]
-        _record(
-            store, case, actor, Action.SUBMIT, NEW, State.SUBMITTED,
-            {"source": source, "category": leaf.code, "photos": len(photos),
-             **({"required_by": required_by.isoformat()} if required_by else {})}, True, now,
-            fields,
-        )
+        event.case = case  # now with its id
+        store.append_event(event, case, notices)
+        if also is not None:
+            also(case)
     return Submitted(case, created=True, tracking_code=code)
 
 

@@ -12,7 +12,6 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -420,16 +419,19 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
         category=category, description=description, grid=grid, lon=lon, lat=lat,
         address=_param(request, "address_string", body=True) or "", reporter_phone=phone,
         anonymous=True)
+    tokens: list[Submission] = []
+
+    def token_for(case: Case) -> None:  # in the case's transaction: both or neither
+        tokens.append(Submission(case=case, token=secrets.token_hex(12), api_key=client))
+        prepared.insert(tokens)
+
     try:
-        with transaction.atomic():  # the case and its token, or neither
-            done = intake.submit(None, Source.OPEN311, report, key=key, photos=photos)
-            # A case just made has no token yet; one found by its key may (a retry).
-            made = None if done.created else Submission.objects.filter(case=done.case).first()
-            if made is None:
-                made = Submission(case=done.case, token=secrets.token_hex(12), api_key=client)
-                prepared.insert([made])
+        done = intake.submit(None, Source.OPEN311, report, key=key, photos=photos,
+                             key_unused=True, also=token_for)
     except workflow.WorkflowError as error:
         raise Refused(400, error.reason) from None
+    # A retry that lost the race to the same key gets the case that won, and its token.
+    made = tokens[0] if done.created else Submission.objects.filter(case=done.case).first()
     return respond(fmt, "service_requests", [_receipt(done.case, made)],
                    201 if done.created else 200)
 
