@@ -13,7 +13,11 @@ clients (separate processes, one request at a time each, a new connection per re
 as gunicorn's sync workers close it), interleaved: every repetition runs every
 endpoint on every server in turn, so noise from the other users of the machine falls
 on all alike. Prints req/s, p50 and p99 and the ratio of req/s to the bare app's
-(GET to its GET, POST to its POST), then the targets of issue #13 met or missed.
+(GET to its GET, POST to its POST), the CPU milliseconds a request cost the server
+("srv CPU": gunicorn's processes, plus every PostgreSQL process for a server on
+PostgreSQL, from /proc; "db CPU": PostgreSQL's part of it) and the client ("cli CPU"), then the targets of issue #13 met
+or missed. The CPU columns do not depend on the client; the share of the bare app
+does (on 2 cores the bare app's rate is mostly the client's work).
 
 Exits non-zero only on a wrong answer: a response other than 2xx/3xx, a report whose
 JSON is not ok, or a reported case that is not in the database afterwards. A missed
@@ -401,6 +405,12 @@ class Figures:
     requests: int = 0
     seconds: float = 0.0
     times: list[float] = field(default_factory=list)
+    server_cpu: float = 0.0  # seconds of CPU: gunicorn's processes, and PostgreSQL's
+    database_cpu: float = 0.0  # of which PostgreSQL's
+    client_cpu: float = 0.0  # seconds of CPU: the client processes
+
+    def cpu_ms(self, seconds: float) -> float:
+        return seconds / self.requests * 1000 if self.requests else 0.0
 
     @property
     def rate(self) -> float:
@@ -412,11 +422,70 @@ class Figures:
         return statistics.quantiles(self.times, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
+# CPU time, read from /proc: what a request costs the server whoever the client is.
+# The share of the bare app's rate depends on the client too (on 2 cores the bare app
+# is mostly client: a lighter client raises the bare rate and lowers every share).
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: str | int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (field 3 first)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """Their CPU time, with that of their children that ended (PostgreSQL's backends
+    come and go as connections reach their age)."""
+    ticks = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields:
+            ticks += sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / CLOCK_TICKS
+
+
+def _server_pids(server: Server) -> tuple[list[int], list[int]]:
+    """(gunicorn's master and workers (its own session), and for a server on PostgreSQL
+    every process of the PostgreSQL server on this machine: backends, WAL writer…)."""
+    pids, database = [], []
+    postgres = server.env.get("LINGE_DATABASE_URL", "").startswith("postgres")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(entry.name)
+        if fields is None:
+            continue
+        if int(fields[3]) == server.process.pid:
+            pids.append(int(entry.name))
+        elif postgres:
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    database.append(int(entry.name))
+            except OSError:
+                pass
+    return pids, database
+
+
 def load(pool, server: Server, endpoint: Endpoint, clients: int, seconds: float,
          figures: Figures, errors: list[str], numbers: list[str]) -> None:
+    app_pids, database_pids = _server_pids(server)
+    client_pids = [p.pid for p in multiprocessing.active_children()]
+    app_cpu, database_cpu = _cpu_seconds(app_pids), _cpu_seconds(database_pids)
+    client_cpu = _cpu_seconds(client_pids)
     start = time.perf_counter()
     results = pool.map(_client, [(server.port, endpoint, server.facts, seconds)] * clients)
     figures.seconds += time.perf_counter() - start
+    # Counted again over the processes there now: a backend that started during the
+    # load counts whole, one that ended is in its parent's count of ended children.
+    app_pids, database_pids = _server_pids(server)
+    database_cpu = _cpu_seconds(database_pids) - database_cpu
+    figures.server_cpu += _cpu_seconds(app_pids) - app_cpu + database_cpu
+    figures.database_cpu += database_cpu
+    figures.client_cpu += _cpu_seconds(client_pids) - client_cpu
     for times, errs, made in results:
         figures.requests += len(times)
         figures.times.extend(times)
@@ -564,12 +633,13 @@ def _run(servers: list[Server], bare: Server, endpoints: list[Endpoint], seconds
 
 def _report(servers, endpoints, figures, errors, missing, numbers) -> int:
     print(f"\n{'server':16} {'endpoint':13} {'clients':>7} {'req/s':>8} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'of bare':>8}")
+          f"{'p99 ms':>8} {'of bare':>8} {'srv CPU':>8} {'db CPU':>8} {'cli CPU':>8}")
     for clients in CLIENTS:
         for method in ("GET", "POST"):
             f = figures[("bare", method, clients)]
             print(f"{'bare':16} {method:13} {clients:7} {f.rate:8.1f} {f.quantile(50):8.1f} "
-                  f"{f.quantile(99):8.1f} {'':>8}")
+                  f"{f.quantile(99):8.1f} {'':>8} {f.cpu_ms(f.server_cpu):8.2f} {'':>8} "
+                  f"{f.cpu_ms(f.client_cpu):8.2f}")
     missed = []
     for endpoint in endpoints:
         for server in servers:
@@ -578,7 +648,9 @@ def _report(servers, endpoints, figures, errors, missing, numbers) -> int:
                 base = figures[("bare", endpoint.method, clients)].rate
                 ratio = f.rate / base if base else 0.0
                 print(f"{server.name:16} {endpoint.name:13} {clients:7} {f.rate:8.1f} "
-                      f"{f.quantile(50):8.1f} {f.quantile(99):8.1f} {ratio:8.1%}")
+                      f"{f.quantile(50):8.1f} {f.quantile(99):8.1f} {ratio:8.1%} "
+                      f"{f.cpu_ms(f.server_cpu):8.2f} {f.cpu_ms(f.database_cpu):8.2f} "
+                      f"{f.cpu_ms(f.client_cpu):8.2f}")
                 if clients != max(CLIENTS) or not endpoint.target or "@" in server.name:
                     continue
                 share, p99 = TARGETS[endpoint.target]
