@@ -24,7 +24,7 @@ def test_store_photo_cleans_and_stores(media) -> None:
     assert isinstance(photo, Photo)
     assert photo.path.startswith("cases/") and photo.path.endswith(".jpg")
     assert "/thumbs/" in photo.thumbnail
-    assert (photo.width, photo.height) == (2048, 1536)
+    assert (photo.width, photo.height) == (2000, 1500)
     with default_storage.open(photo.path) as f:
         stored = Image.open(f)
         stored.load()
