@@ -452,7 +452,7 @@ def _server_pids(server: Server) -> tuple[list[int], list[int]]:
     """(gunicorn's master and workers (its own session), and for a server on PostgreSQL
     every process of the PostgreSQL server on this machine: backends, WAL writer…)."""
     pids, database = [], []
-    postgres = server.env.get("LINGE_DATABASE_URL", "").startswith("postgres")
+    postgres = server.name.startswith("postgres")  # "postgres", "postgres@…"
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue

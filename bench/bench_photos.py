@@ -71,7 +71,7 @@ def main() -> int:
 
         def baseline() -> None:
             image = Image.open(io.BytesIO(data))
-            image.draft("RGB", (2000, 2000))
+            image.draft("RGB", (2000, 1500))
             image.load()
             image.save(io.BytesIO(), "JPEG", quality=85)
 

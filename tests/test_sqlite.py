@@ -95,3 +95,27 @@ def test_threads_writing_at_once_lose_nothing() -> None:
         thread.join(60)
     assert not any(thread.is_alive() for thread in threads)
     assert Area.objects.get(pk=town.pk).households == 100
+
+
+def test_a_write_that_returns_rows_is_finished_before_the_file_lock_goes() -> None:
+    """Outside a transaction, SQLite holds its own lock until the last row of an INSERT …
+    RETURNING is read: the rows are read under the file lock, so the next writer finds
+    SQLite's lock free the moment it gets the file lock."""
+    import sqlite3
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        for expected in (1, 2):
+            cursor.execute(
+                "INSERT INTO cases_dailycounter (day, last) VALUES ('2026-12-01', 1) "
+                "ON CONFLICT (day) DO UPDATE SET last = cases_dailycounter.last + 1 "
+                "RETURNING last")
+            assert not held_elsewhere()
+            other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # "database is locked" if still held
+                other.rollback()
+            finally:
+                other.close()
+            assert cursor.fetchone() == (expected,)
+            assert cursor.fetchone() is None

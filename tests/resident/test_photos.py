@@ -35,6 +35,28 @@ def test_store_photo_cleans_and_stores(media) -> None:
     assert len(stored_files(media)) == 2
 
 
+@pytest.mark.parametrize("size, decoded", [
+    ((4000, 3000), (2000, 1500)),  # a 12 MP phone photo: decoded at 1/2 scale
+    ((3024, 4032), (1512, 2016)),  # upright: the same
+    ((6000, 4500), (3000, 2250)),  # 27 MP: at 1/2 (1/4 would be too small), shrunk after
+    ((1600, 1200), (1600, 1200)),  # already small: in full
+])
+def test_a_camera_photo_is_decoded_at_the_scale_it_needs(size, decoded) -> None:
+    from linge.cases.photos import _load
+
+    image = _load(Image.open(io.BytesIO(jpeg_bytes(*size, gps=None))))
+    assert image.size == decoded
+
+
+def test_a_jpeg_comment_is_not_kept() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), "orange").save(out, "JPEG", comment="张三 13800001111")
+    assert Image.open(io.BytesIO(out.getvalue())).info["comment"]  # the comment is there
+    prepared = prepare_photo(upload(out.getvalue()))
+    for data in (prepared.jpeg, prepared.thumbnail):
+        assert "comment" not in Image.open(io.BytesIO(data)).info
+
+
 def test_gps_is_read_before_the_metadata_goes() -> None:
     prepared = prepare_photo(upload(jpeg_bytes(gps=(121.305, 28.305))))
     lon, lat = prepared.gps

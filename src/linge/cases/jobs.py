@@ -176,7 +176,8 @@ _statistics_at: dict[int, datetime] = {}
 
 def refresh_planner_statistics(tally: Tally, now: datetime | None = None) -> bool:
     """On SQLite, a sampled ANALYZE of every table, at most once an hour per worker
-    process; whether it ran."""
+    process; whether it ran. Other open connections plan with the new statistics once
+    they reconnect (every LINGE_DB_CONN_MAX_AGE seconds, 60 by default)."""
     if connection.vendor != "sqlite":
         return False
     now = now or timezone.now()

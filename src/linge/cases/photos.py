@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import secrets
 import threading
 import time
@@ -44,9 +45,9 @@ except ImportError:  # pragma: no cover - pillow-heif is a pinned dependency
     HEIF_SUPPORTED = False
 
 # The stored photo's longest side, in pixels. 2000, not 2048: a JPEG decodes at 1/2, 1/4
-# or 1/8 scale for a fraction of the work (`_load`), and the cameras' sizes (4000 × 3000,
-# 4032 × 3024, 8000 × 6000) then come out at 2000 px or more straight from the
-# decoder; 2048 made every 12 MP photo decode in full (274 → 117 ms a photo).
+# or 1/8 scale for a fraction of the work (`_load`), and the phones' 12 MP sizes
+# (4000 × 3000, 4032 × 3024) then come out at 2000 px straight from the decoder,
+# where 2048 needed every 12 MP photo decoded in full.
 MAX_SIDE = 2000
 THUMB_SIDE = 320
 JPEG_QUALITY = 85
@@ -216,9 +217,13 @@ def _header(data: bytes, budget: Budget) -> Image.Image:
 
 
 def _load(image: Image.Image) -> Image.Image:
-    # A JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) still at least MAX_SIDE.
-    if image.format == "JPEG":
-        image.draft("RGB", (MAX_SIDE, MAX_SIDE))
+    # A JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) whose longest side is still
+    # at least MAX_SIDE. Pillow scales only when both sides stay at least as large as
+    # asked, so it is asked for the photo's own shape: (2000, 1500) for a 4000 × 3000.
+    width, height = image.size
+    if image.format == "JPEG" and max(width, height) > MAX_SIDE:
+        k = MAX_SIDE / max(width, height)
+        image.draft("RGB", (math.ceil(width * k), math.ceil(height * k)))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -232,7 +237,9 @@ def _load(image: Image.Image) -> Image.Image:
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
-    # No exif=, no icc_profile=: the new file carries no metadata at all.
+    # No exif=, no icc_profile=, and no comment (Pillow would copy the JPEG's COM
+    # marker from image.info): the new file carries no metadata at all.
+    image.info.pop("comment", None)
     image.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
@@ -273,7 +280,8 @@ def prepare_photo(file: IO[bytes] | Any, budget: Budget | None = None) -> Prepar
         elif image.mode == "L":
             image = image.convert("RGB")
         # At most MAX_SIDE already (_shrink): stored as it is, then made the thumbnail
-        # in place, with no copy of its pixels.
+        # in place, with no copy of its pixels (a box reduction by the whole factor,
+        # then LANCZOS over what is left, as _shrink does).
         jpeg, width, height = _jpeg(image, JPEG_QUALITY), image.width, image.height
         image.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS, reducing_gap=1.0)
         thumb = _jpeg(image, 75)

@@ -122,9 +122,9 @@ class Store:
         statement is a transaction of its own: on PostgreSQL the day's counter row is
         locked for that one statement, not until the case commits; on SQLite, where one
         writer at a time holds the database, the case, its deadlines and its messages
-        are composed before the writer's lock is taken (1.8 → 1.2 ms held per report),
+        are composed before the writer's lock is taken (1.8 → 1.4 ms held per report),
         for one more short write. A number drawn for a case that then fails is skipped:
-        numbers stay unique and in order, not gapless. Under an outer transaction (a
+        numbers stay unique and in the order drawn, not gapless. Under an outer transaction (a
         visit that finds a case, tests) the row stays locked until that commits."""
         table = connection.ops.quote_name(DailyCounter._meta.db_table)
         with connection.cursor() as cursor:

@@ -56,6 +56,7 @@ class WriterLock:
 
 class CursorWrapper(base.SQLiteCursorWrapper):
     writer_lock: WriterLock | None = None
+    _returned: list | None = None  # the rows of a write that returned some, read already
 
     def _alone(self) -> bool:
         """Whether a write now would be a transaction of its own (so takes the lock)."""
@@ -63,10 +64,43 @@ class CursorWrapper(base.SQLiteCursorWrapper):
         return lock is not None and not lock.held and not self.connection.in_transaction
 
     def execute(self, query, params=None):
+        self._returned = None
         if not (self._alone() and _writes(query)):
             return super().execute(query, params)
         with self.writer_lock:
-            return super().execute(query, params)
+            super().execute(query, params)
+            if self.description is not None:
+                # INSERT … RETURNING: SQLite finishes the statement, commits it and lets
+                # go of its own lock only once the last row is read. Read them all under
+                # the file lock, or the next writer finds SQLite's lock still taken and
+                # sleeps on its timer.
+                self._returned = super().fetchall()
+            return self
+
+    def fetchone(self):
+        if self._returned is None:
+            return super().fetchone()
+        return self._returned.pop(0) if self._returned else None
+
+    def fetchmany(self, size=None):
+        if self._returned is None:
+            return super().fetchmany(self.arraysize if size is None else size)
+        size = self.arraysize if size is None else size
+        rows, self._returned = self._returned[:size], self._returned[size:]
+        return rows
+
+    def fetchall(self):
+        if self._returned is None:
+            return super().fetchall()
+        rows, self._returned = self._returned, []
+        return rows
+
+    def __next__(self):
+        if self._returned is None:
+            return super().__next__()
+        if not self._returned:
+            raise StopIteration
+        return self._returned.pop(0)
 
     def executemany(self, query, param_list):
         if not self._alone():
