@@ -106,3 +106,53 @@ def test_intake_submit_stays_within_its_statement_budget(city) -> None:
     statements = [q["sql"] for q in queries.captured_queries]
     assert done.created
     assert len(statements) <= INTAKE_BUDGET[connection.vendor], "\n".join(statements)
+
+
+def test_the_session_is_written_in_the_case_transaction(city) -> None:
+    """One commit for the case and the session that follows it, not two."""
+    _warm(city)
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().post(reverse("resident:report"), _form(city))
+    assert response.status_code == 302
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    session = next(i for i, q in enumerate(queries.captured_queries)
+                   if "django_session" in q["sql"])
+    begin, commit = statements.index("BEGIN"), statements.index("COMMIT")
+    assert begin < session < commit
+    assert statements.count("COMMIT") == 1
+    assert len([q for q in queries.captured_queries if "django_session" in q["sql"]]) == 1
+
+
+_REFUSE_SESSIONS = {
+    "sqlite": ["CREATE TRIGGER refuse_sessions BEFORE INSERT ON django_session "
+               "BEGIN SELECT RAISE(ABORT, 'no sessions today'); END"],
+    "postgresql": [
+        "CREATE FUNCTION refuse_sessions() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'no sessions today'; END $$",
+        "CREATE TRIGGER refuse_sessions BEFORE INSERT ON django_session "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_sessions()"],
+}
+_ALLOW_SESSIONS = {
+    "sqlite": ["DROP TRIGGER refuse_sessions"],
+    "postgresql": ["DROP TRIGGER refuse_sessions ON django_session",
+                   "DROP FUNCTION refuse_sessions()"],
+}
+
+
+def test_a_case_is_never_stored_without_the_session_that_shows_its_code(city) -> None:
+    """The tracking code is shown once, from the session: if the session cannot be
+    written, the case is not stored either, and the resident can send it again."""
+    _warm(city)
+    before = Case.objects.count()
+    with connection.cursor() as cursor:
+        for sql in _REFUSE_SESSIONS[connection.vendor]:
+            cursor.execute(sql)
+    try:
+        response = Client(raise_request_exception=False).post(
+            reverse("resident:report"), _form(city))
+    finally:
+        with connection.cursor() as cursor:
+            for sql in _ALLOW_SESSIONS[connection.vendor]:
+                cursor.execute(sql)
+    assert response.status_code == 500
+    assert Case.objects.count() == before

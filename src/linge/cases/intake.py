@@ -160,7 +160,7 @@ def check_position(report: Report) -> None:
 def submit(
     who: Actor | User | None, source: str, report: Report, *, key: str | None = None,
     photos: Sequence[PreparedPhoto] = (), now: datetime | None = None,
-    key_unused: bool = False, also: Callable[[Case], object] | None = None,
+    key_unused: bool = False, also: Callable[[workflow.Submitted], object] | None = None,
 ) -> workflow.Submitted:
     """Register the report as a case through the workflow, or return the case its key
     already made (`created` False). Raises WorkflowError, changing nothing.

@@ -316,15 +316,16 @@ def submit(
     now: datetime | None = None,
     store: Store | None = None,
     required_by: datetime | None = None,
-    also: Callable[[Case], object] | None = None,
+    also: Callable[[Submitted], object] | None = None,
 ) -> Submitted:
     """Register a new case, or return the one this submit key already made.
 
     `required_by`: the date a higher level hands the case down with (source 上级交办);
-    the accept and resolve deadlines never fall after it. `also(case)` writes what a
-    channel keeps beside a new case (an Open311 token) in the case's own transaction:
-    both or neither, without an outer transaction that would hold the writers' lock
-    while the case is composed."""
+    the accept and resolve deadlines never fall after it. `also(submitted)` writes what
+    a channel keeps beside a new case (an Open311 token, the session that lets an
+    anonymous reporter follow the case and see its tracking code once) in the case's
+    own transaction: both or neither, without an outer transaction that would hold the
+    writers' lock while the case is composed."""
     actor = as_actor(who)
     if anonymous and actor.user is not None and actor.user.is_resident:
         actor = Actor()  # an anonymous report names nobody, not even in its events
@@ -371,7 +372,7 @@ def _create(
     source: str, lon: float | None, lat: float | None, address: str, reporter: User | None,
     reporter_phone: str, code: str, submit_key: str | None, photos: Sequence[Photo],
     now: datetime, required_by: datetime | None = None,
-    also: Callable[[Case], object] | None = None,
+    also: Callable[[Submitted], object] | None = None,
 ) -> Submitted:
     address = _text(address, MAX_ADDRESS, _("地址"), NEW, Action.SUBMIT, False)
     village_id, town_id, team_id = store.grid_setting(area.pk)
@@ -399,14 +400,15 @@ def _create(
         fields,
     )
     notices = store.notices(case, event)
+    done = Submitted(case, created=True, tracking_code=code)
     with store.atomic():
         store.create(case)
         _attach(store, case, photos, AttachmentKind.BEFORE, actor, now)
         event.case = case  # now with its id
         store.append_event(event, case, notices)
         if also is not None:
-            also(case)
-    return Submitted(case, created=True, tracking_code=code)
+            also(done)
+    return done
 
 
 def _is_staff(actor: Actor) -> bool:

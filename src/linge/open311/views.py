@@ -421,8 +421,8 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
         anonymous=True)
     tokens: list[Submission] = []
 
-    def token_for(case: Case) -> None:  # in the case's transaction: both or neither
-        tokens.append(Submission(case=case, token=secrets.token_hex(12), api_key=client))
+    def token_for(made: workflow.Submitted) -> None:  # in the case's transaction
+        tokens.append(Submission(case=made.case, token=secrets.token_hex(12), api_key=client))
         prepared.insert(tokens)
 
     try:

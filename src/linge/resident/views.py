@@ -293,18 +293,31 @@ def report(request: HttpRequest) -> HttpResponse:
         lon=lon, lat=lat, address=request.POST.get("address", ""),
         anonymous=resident is None or bool(request.POST.get("anonymous")),
     )
+
+    def follow(made: workflow.Submitted) -> None:
+        # In the case's transaction: a case whose tracking code is shown only once is
+        # never stored without the session that shows it (and one commit, not two).
+        _remember(request, made)
+        if request.session.modified:
+            request.session.save()
+
     try:
         done = intake.submit(resident, source, report, key=key, photos=prepared,
-                             key_unused=True)
+                             key_unused=True, also=follow)
     except workflow.WorkflowError as error:
         return _refuse(request, qr_grid, error.reason)
+    _remember(request, done)  # a retry that lost the race: the case that won
+    return _done(request, done.case)
+
+
+def _remember(request: HttpRequest, done: workflow.Submitted) -> None:
+    """The session follows an anonymous reporter's case and shows its code once."""
     if done.case.reporter_id is None:
         _track(request, done.case)
     if done.tracking_code:
         shown = request.session.get(SHOW_CODE, {})
-        shown[str(done.case.pk)] = done.tracking_code
-        request.session[SHOW_CODE] = shown
-    return _done(request, done.case)
+        if shown.get(str(done.case.pk)) != done.tracking_code:
+            request.session[SHOW_CODE] = {**shown, str(done.case.pk): done.tracking_code}
 
 
 @require_GET
