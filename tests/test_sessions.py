@@ -127,3 +127,51 @@ def test_updating_a_session_whose_row_is_gone_fails_as_djangos_does() -> None:
     session["tracked"] = [8]
     with pytest.raises(UpdateError):
         session.save()
+
+
+def test_two_saves_in_one_transaction_remember_the_second() -> None:
+    session = SessionStore()
+    session["tracked"] = [7]
+    with transaction.atomic():
+        session.save()
+        session["tracked"] = [7, 8]
+        session.save()
+    session["tracked"] = [7]  # back to the first: the row holds [7, 8], so write it
+    session.save()
+    assert _stored(session.session_key) == {"tracked": [7]}
+
+
+def test_a_save_in_a_savepoint_rolled_back_inside_a_committed_transaction() -> None:
+    session = SessionStore()
+    session["tracked"] = [7]
+    with transaction.atomic():
+        with pytest.raises(Rollback), transaction.atomic():
+            session.save()
+            raise Rollback
+    assert not Session.objects.filter(session_key=session.session_key).exists()
+    session.save()
+    assert _stored(session.session_key) == {"tracked": [7]}
+
+
+def test_true_is_not_one() -> None:
+    """Equal in Python, different once stored: the change is written."""
+    session = SessionStore()
+    session["flag"] = 1
+    session.save()
+    session["flag"] = True
+    session.save()
+    assert _stored(session.session_key)["flag"] is True
+
+
+def test_reload_reads_what_another_request_wrote() -> None:
+    mine = SessionStore()
+    mine["tracked"] = [7]
+    mine.save()
+    other = SessionStore(mine.session_key)
+    other["tracked"] = [7, 8]
+    other.save()
+    mine.reload()
+    assert mine["tracked"] == [7, 8]
+    with CaptureQueriesContext(connection) as queries:
+        mine.save()  # what it read is what is stored: nothing to write back
+    assert _writes(queries) == []

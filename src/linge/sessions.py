@@ -19,8 +19,6 @@ writes the row whether or not it is there (an upsert on the key).
 
 from __future__ import annotations
 
-import copy
-
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.db import DatabaseError, connections, router, transaction
@@ -28,25 +26,31 @@ from django.utils.crypto import get_random_string
 
 
 class SessionStore(db.SessionStore):
-    # (key, data) as last written by this object in a transaction known to have
-    # committed (or in no transaction): saving the same again writes nothing.
-    _written: tuple[str, dict] | None = None
-    # The key last written inside a transaction whose commit has not been seen: if it
-    # rolled back, the row may be missing and the next save must insert it.
-    _unconfirmed: str | None = None
+    # (key, serialized data) as last written by this object in a transaction known to
+    # have committed, or in none, or as read again by `reload()`: saving the same again
+    # writes nothing. Serialized, not the dict, so 1 and True differ as they do stored.
+    _written: tuple[str, bytes] | None = None
+    # The latest write inside a transaction whose commit has not been seen: if it rolled
+    # back, the row may be missing or old and the next save must write it either way.
+    _pending: tuple[str, bytes] | None = None
 
     def _get_new_session_key(self) -> str:
         return get_random_string(32, VALID_KEY_CHARS)
+
+    def _state(self, data: dict) -> tuple[str, bytes]:
+        return self.session_key, self.serializer().dumps(data)
 
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
         data = self._get_session(no_load=must_create)
-        if not must_create and self._written == (self.session_key, data):
+        state = self._state(data)
+        if not must_create and self._written == state:
             return None
         using = router.db_for_write(self.model)
         obj = self.create_model_instance(data)
-        upsert = not must_create and self._unconfirmed == self.session_key
+        upsert = not must_create and self._pending is not None and (
+            self._pending[0] == self.session_key)
         try:
             written = _write(obj, using, insert=must_create, upsert=upsert)
         except DatabaseError:
@@ -55,18 +59,26 @@ class SessionStore(db.SessionStore):
             raise
         if not written:
             raise CreateError if must_create else UpdateError
-        self._remember(using, (self.session_key, copy.deepcopy(data)))
+        self._remember(using, state)
         return None
 
-    def _remember(self, using: str, written: tuple[str, dict]) -> None:
+    def reload(self) -> None:
+        """Read the stored data again, dropping this request's unsaved changes: another
+        request of the same browser may have written the row since this one read it."""
+        self._session_cache = self.load() if self.session_key else {}
+        self._pending = None
+        if self.session_key is not None:  # load() forgets a key whose row is gone
+            self._written = self._state(self._session_cache)
+
+    def _remember(self, using: str, state: tuple[str, bytes]) -> None:
         if not connections[using].in_atomic_block:
-            self._written, self._unconfirmed = written, None
+            self._written, self._pending = state, None
             return
-        self._written, self._unconfirmed = None, written[0]
+        self._written, self._pending = None, state
 
         def committed() -> None:
-            if self._unconfirmed == written[0]:
-                self._written, self._unconfirmed = written, None
+            if self._pending is state:  # not a later write of the same transaction
+                self._written, self._pending = state, None
 
         transaction.on_commit(committed, using=using)
 

@@ -203,3 +203,56 @@ def test_a_replayed_submit_key_grants_no_access(client, city, media) -> None:
 def test_a_submit_key_with_a_trailing_newline_is_refused(client, city, media) -> None:
     response = client.post(reverse("resident:report"), form(city, submit_key="a" * 16 + "\n"))
     assert response.status_code == 400 and Case.objects.count() == 0
+
+
+def _land_first(monkeypatch, sender, data) -> None:
+    """Make the next report's key look-up miss, and `sender`'s post of `data` land right
+    after it: the interleaving of two requests racing with one submit key, in one
+    thread (the second meets the case at the unique index, not at the look-up)."""
+    from linge.resident import views
+
+    real_find = views.intake.find
+    racing = []
+
+    def find(source, key):
+        found = real_find(source, key)
+        if not racing:  # the first look-up only; the sender's own one is real
+            racing.append(True)
+            assert sender.post(reverse("resident:report"), data).status_code == 302
+        return found
+
+    monkeypatch.setattr(views.intake, "find", find)
+
+
+def test_a_double_submit_that_loses_the_race_keeps_the_code_to_show(
+        client, city, media, monkeypatch) -> None:
+    """The second post of a double click read its session before the first one stored
+    the case and its tracking code there: it answers with that case and leaves the code
+    for the case page to show once."""
+    from django.test import Client
+
+    client.get(grid_qr_path(city.grid.code))  # the browser has a session already
+    first = Client()
+    first.cookies = client.cookies  # the same browser
+    data = form(city)
+    _land_first(monkeypatch, first, data)
+    second = client.post(reverse("resident:report"), data)
+    case = Case.objects.get()
+    assert second.status_code == 302 and second["Location"] == f"/c/{case.number}"
+    page = client.get(f"/c/{case.number}").content.decode()
+    assert 'id="tcode"' in page
+    assert 'id="tcode"' not in client.get(f"/c/{case.number}").content.decode()
+
+
+def test_a_replayed_key_that_loses_the_race_grants_no_access(
+        client, city, media, monkeypatch) -> None:
+    from django.test import Client
+
+    data = form(city)
+    stranger = Client()
+    _land_first(monkeypatch, client, data)
+    replay = stranger.post(reverse("resident:report"), data)
+    case = Case.objects.get()
+    assert replay.status_code == 400 and "已提交" in replay.content.decode()
+    assert stranger.get(f"/c/{case.number}").status_code == 404
+    assert client.get(f"/c/{case.number}").status_code == 200

@@ -30,11 +30,10 @@ from tests.resident.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# POST /report, anonymous, from a fresh browser (its session is created at the end):
+# POST /report, anonymous, from a fresh browser (its session is created with the case):
 #   SQLite: submit-key look-up, grid, the address's rate-limit windows (one upsert for
-#   both), category, the grid's village/town/team, BEGIN IMMEDIATE, case number (one
-#   upsert), case, recipients, chain head, event, head, outbox, COMMIT, session
-#   insert = 15.
+#   both), category, the grid's village/town/team, case number (one upsert), recipients,
+#   BEGIN IMMEDIATE, case, chain head, event, head, outbox, session insert, COMMIT = 15.
 #   PostgreSQL: the case number is drawn before BEGIN (a transaction of its own), the
 #   chain head is read FOR UPDATE, and event, outbox and head are one statement = 12.
 # Before issue #13 the same request took 24 statements on either database.

@@ -255,8 +255,7 @@ def report(request: HttpRequest) -> HttpResponse:
     if existing is not None:
         # A retry or a double click: the case it already made. Only the session that
         # sent it follows it; a key replayed from elsewhere grants nothing.
-        if existing.pk in _tracked(request) or (
-                existing.reporter_id is not None and existing.reporter_id == request.user.pk):
+        if _follows(request, existing):
             return _done(request, existing)
         return _refuse(request, qr_grid, _("该问题已提交，请勿重复提交"))
     try:
@@ -306,8 +305,22 @@ def report(request: HttpRequest) -> HttpResponse:
                              key_unused=True, also=follow)
     except workflow.WorkflowError as error:
         return _refuse(request, qr_grid, error.reason)
-    _remember(request, done)  # a retry that lost the race: the case that won
+    if not done.created:
+        # A double submit that lost the race to the request that made the case. If that
+        # request came from this browser it wrote the case and its code into this same
+        # session after this one read it: read it again, or this request's answer
+        # would write the older data back over the code.
+        request.session.reload()
+        if not _follows(request, done.case):
+            return _refuse(request, qr_grid, _("该问题已提交，请勿重复提交"))
     return _done(request, done.case)
+
+
+def _follows(request: HttpRequest, case: Case) -> bool:
+    """Whether this browser sent the report that made the case: only that session
+    follows it; a submit key replayed from elsewhere grants nothing."""
+    return case.pk in _tracked(request) or (
+        case.reporter_id is not None and case.reporter_id == request.user.pk)
 
 
 def _remember(request: HttpRequest, done: workflow.Submitted) -> None:
