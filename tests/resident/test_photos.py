@@ -42,10 +42,46 @@ def test_store_photo_cleans_and_stores(media) -> None:
     ((1600, 1200), (1600, 1200)),  # already small: in full
 ])
 def test_a_camera_photo_is_decoded_at_the_scale_it_needs(size, decoded) -> None:
-    from linge.cases.photos import _load
+    from linge.cases.photos import Budget, _header, _load
 
-    image = _load(Image.open(io.BytesIO(jpeg_bytes(*size, gps=None))))
+    image = _load(_header(jpeg_bytes(*size, gps=None), Budget()))
     assert image.size == decoded
+
+
+def grey_jpeg(width: int, height: int) -> bytes:
+    """A large JPEG cheaply: one grey channel, one flat colour with a mark."""
+    image = Image.new("L", (width, height), 200)
+    image.paste(40, (0, 0, width // 4, height // 4))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def test_a_48_megapixel_phone_photo_is_taken(settings, media) -> None:
+    """Over the pixel limit in its header, but decoded at 1/4 scale: 2000 × 1500, what
+    the limit and the request's budget count."""
+    settings.LINGE_PHOTO_MAX_PIXELS = 40_000_000
+    settings.LINGE_PHOTO_REQUEST_PIXELS = 10_000_000
+    photo = store_photo(upload(grey_jpeg(8000, 6000)))
+    assert (photo.width, photo.height) == (2000, 1500)
+
+
+def test_a_jpeg_header_past_sixteen_times_the_limit_is_refused(settings, media) -> None:
+    settings.LINGE_PHOTO_MAX_PIXELS = 4_000_000  # a JPEG header may hold 64 MP
+    with pytest.raises(PhotoRejected, match="超过 64 百万像素"):
+        store_photo(upload(grey_jpeg(10000, 7000)))  # 70 MP
+    photo = store_photo(upload(grey_jpeg(8000, 6000)))  # 48 MP, decoded as 3 MP
+    assert (photo.width, photo.height) == (2000, 1500)
+
+
+def test_a_png_gets_no_such_allowance(settings, media) -> None:
+    """Only a JPEG decodes at a smaller scale: a PNG over the limit is refused."""
+    settings.LINGE_PHOTO_MAX_PIXELS = 1_000_000
+    out = io.BytesIO()
+    Image.new("L", (1200, 1000), 0).save(out, "PNG")
+    with pytest.raises(PhotoRejected, match="超过 1 百万像素"):
+        store_photo(upload(out.getvalue(), "p.png"))
+    assert stored_files(media) == []
 
 
 def test_a_jpeg_comment_is_not_kept() -> None:

@@ -49,6 +49,12 @@ except ImportError:  # pragma: no cover - pillow-heif is a pinned dependency
 # (4000 × 3000, 4032 × 3024) then come out at 2000 px straight from the decoder,
 # where 2048 needed every 12 MP photo decoded in full.
 MAX_SIDE = 2000
+# A JPEG is decoded at that smaller scale, so what it costs is the pixels decoded, not
+# the pixels in its header: a 48 MP phone photo decodes as 3 MP, a 108 MP one as 6.75 MP.
+# LINGE_PHOTO_MAX_PIXELS and the request's budget count the pixels decoded, and a
+# JPEG's header may hold up to this many times the limit (a 1/4 scale's worth). Even at
+# 1/8 the decoder reads every block of the file: 640 MP (16 × 40 MP) is under a second.
+JPEG_HEADER_FACTOR = 16
 THUMB_SIDE = 320
 JPEG_QUALITY = 85
 GPS_IFD = 0x8825
@@ -144,7 +150,7 @@ def _gps(image: Image.Image) -> tuple[float, float] | None:
 
 class Budget:
     """What one request may spend on decoding photos: LINGE_PHOTO_REQUEST_PIXELS pixels
-    in all (read from each file's header, before decoding) and LINGE_PHOTO_DECODE_SECONDS
+    in all (as each file will decode, worked out from its header before decoding) and LINGE_PHOTO_DECODE_SECONDS
     of decoding. Every decode also holds one of the process's LINGE_PHOTO_DECODERS slots,
     so a burst of uploads queues instead of taking every CPU and every worker thread."""
 
@@ -185,22 +191,24 @@ def _slots() -> threading.BoundedSemaphore:
         return _slot_state["semaphore"]
 
 
-def _too_many() -> str:
-    return _("照片像素过多（超过 %(mp)s 百万像素），请换一张") % {"mp": _max_pixels() // 1_000_000}
+def _too_many(limit: int) -> str:
+    return _("照片像素过多（超过 %(mp)s 百万像素），请换一张") % {"mp": limit // 1_000_000}
 
 
 def _header(data: bytes, budget: Budget) -> Image.Image:
-    """Open the file and read its header only: no pixel is decoded yet."""
+    """Open the file and read its header only: no pixel is decoded yet. A JPEG is set to
+    decode at the scale it needs (`_draft`), and its size is then the decoded size."""
     limit = _max_pixels()
+    jpeg_limit = limit * JPEG_HEADER_FACTOR
     # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; turn both into
-    # errors at our own limit, before any pixel is decoded.
-    Image.MAX_IMAGE_PIXELS = limit
+    # errors at the largest header we could take, before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = jpeg_limit
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected(_too_many()) from None
+        raise PhotoRejected(_too_many(jpeg_limit if data[:2] == b"\xff\xd8" else limit)) from None
     except UnidentifiedImageError:
         if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc"):
             raise PhotoRejected(
@@ -209,27 +217,34 @@ def _header(data: bytes, budget: Budget) -> Image.Image:
         raise PhotoRejected(_("不是可识别的图片文件，请上传照片（JPEG、PNG、HEIC）")) from None
     except Exception:
         raise PhotoRejected(_("图片已损坏，无法读取，请换一张")) from None
+    if image.format == "JPEG":
+        if image.width * image.height > jpeg_limit:
+            raise PhotoRejected(_too_many(jpeg_limit))
+        _draft(image)
     pixels = image.width * image.height
     if pixels > limit:
-        raise PhotoRejected(_too_many())
+        raise PhotoRejected(_too_many(limit))
     budget.charge(pixels)
     return image
 
 
-def _load(image: Image.Image) -> Image.Image:
+def _draft(image: Image.Image) -> None:
     # A JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) whose longest side is still
     # at least MAX_SIDE. Pillow scales only when both sides stay at least as large as
     # asked, so it is asked for the photo's own shape: (2000, 1500) for a 4000 × 3000.
     width, height = image.size
-    if image.format == "JPEG" and max(width, height) > MAX_SIDE:
+    if max(width, height) > MAX_SIDE:
         k = MAX_SIDE / max(width, height)
         image.draft("RGB", (math.ceil(width * k), math.ceil(height * k)))
+
+
+def _load(image: Image.Image) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected(_too_many()) from None
+        raise PhotoRejected(_too_many(_max_pixels())) from None
     except Exception:
         raise PhotoRejected(_("图片已损坏，无法读取，请换一张")) from None
     return image
