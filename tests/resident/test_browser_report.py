@@ -219,3 +219,46 @@ def test_forged_qr_code_in_the_browser(live_server, page, city) -> None:
     assert response.status == 404
     assert "二维码无效" in page.inner_text("h1")
     screenshot(page, "resident-bad-qr")
+
+
+def busy_photo(path, gps: tuple[float, float]):
+    """A 12 MP camera JPEG with detail (about 2 MB, where a flat one is 100 KB) and an EXIF
+    position, written as a phone would (GPS in the EXIF block at the start of the file)."""
+    from PIL import Image, ImageDraw
+
+    from tests.resident.conftest import _dms
+
+    image = Image.linear_gradient("L").resize((4000, 3000)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 4000, 97):
+        draw.line((x, 0, 4000 - x, 3000), fill=(x % 255, 80, 200 - x % 150), width=9)
+    exif = Image.Exif()
+    exif[0x0110] = "LingeCam 1"
+    exif[0x8825] = {1: "N", 2: _dms(gps[1]), 3: "E", 4: _dms(gps[0])}
+    image.save(path, "JPEG", exif=exif.tobytes(), quality=95)
+    return path
+
+
+def test_a_big_photo_goes_up_at_the_size_kept_with_its_position(
+        live_server, page, city, tmp_path, settings) -> None:
+    """A 12 MP photo over the server's byte limit still goes through: the page sends the
+    2,000 px copy the server would keep, and the position it read from the original."""
+    settings.LINGE_PHOTO_MAX_BYTES = 1024 * 1024
+    photo = busy_photo(tmp_path / "big.jpg", gps=(121.305, 28.305))
+    assert photo.stat().st_size > 1024 * 1024  # sent as it is, it would be refused
+    base = live_server.url
+    page.goto(base + grid_qr_path(city.neighbour_grid.code))
+    open_report(page)
+    page.fill("#desc", "村口垃圾桶满了")
+    wait_until(page, "document.getElementById('cat').value !== ''")  # suggested
+    page.set_input_files("#ph", str(photo))
+    page.wait_for_selector("#thumbs img")
+    page.check("#pgps")
+    page.click("#send")
+    page.wait_for_url(f"{base}/c/*")
+    case = Case.objects.get()
+    # The photo's position, read by the page (the copy carries no EXIF), not the QR's grid.
+    assert case.grid == city.grid
+    assert abs(case.lon - 121.305) < 1e-5 and abs(case.lat - 28.305) < 1e-5
+    attachment = case.attachments.get()
+    assert (attachment.width, attachment.height) == (2000, 1500)

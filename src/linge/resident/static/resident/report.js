@@ -66,25 +66,93 @@
     var box = $("thumbs"); box.textContent = "";
     urls.forEach(function (u) { var i = new Image(); i.src = u; box.appendChild(i); });
   }
-  function shrink(file) {
+  // Photos go up at the size the server keeps (2,000 px, as cases/photos.py stores
+  // them): a 12 MP phone photo of 3-5 MB goes as a few hundred KB, which on a weak signal
+  // is a report sent rather than given up. The copy carries no metadata, so the position
+  // the resident lets us use is read from the original's EXIF here. A photo the browser
+  // cannot draw (HEIC in most Android browsers) goes as it is; the server decodes it.
+  // A browser that does not turn a photo upright by its EXIF orientation when drawing
+  // it (before Chrome 81, Safari 13.1) would send it sideways: it sends the original.
+  var UPLOAD_SIDE = 2000, uploads = Promise.resolve([]);
+  var UPRIGHT = !!(window.CSS && CSS.supports && CSS.supports("image-orientation", "from-image"));
+  function drawn(img, side, type, quality, done) {
+    var s = Math.min(1, side / Math.max(img.width, img.height)), c = document.createElement("canvas");
+    c.width = Math.round(img.width * s); c.height = Math.round(img.height * s);
+    c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+    if (!done) return c.toDataURL(type, quality);
+    if (c.toBlob) c.toBlob(done, type, quality); else done(null);
+  }
+  function head(file) {  // the first 256 KB, where the EXIF block is
+    var part = file.slice(0, 262144);
+    return part.arrayBuffer ? part.arrayBuffer() : Promise.reject(new Error("old browser"));
+  }
+  function prepare(file) {
     return new Promise(function (ok) {
-      var img = new Image(), url = URL.createObjectURL(file);
+      var img = new Image(), url = URL.createObjectURL(file), copy = null;
+      var asIs = function () { ok({ draft: copy, upload: file, gps: null }); };
       img.onload = function () {
-        var s = Math.min(1, 1024 / Math.max(img.width, img.height)), c = document.createElement("canvas");
-        c.width = Math.round(img.width * s); c.height = Math.round(img.height * s);
-        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
-        URL.revokeObjectURL(url); ok(c.toDataURL("image/jpeg", 0.7));
+        URL.revokeObjectURL(url);
+        try {
+          copy = drawn(img, 1024, "image/jpeg", 0.7);
+          if (!UPRIGHT || Math.max(img.width, img.height) <= UPLOAD_SIDE) { asIs(); return; }
+          drawn(img, UPLOAD_SIDE, "image/jpeg", 0.85, function (blob) {
+            if (!blob) { asIs(); return; }
+            head(file).then(exifGps, function () { return null; }).then(function (gps) {
+              ok({ draft: copy, upload: blob, gps: gps });
+            });
+          });
+        } catch (e) { asIs(); }  // out of memory for the canvas: the original goes
       };
-      img.onerror = function () { URL.revokeObjectURL(url); ok(null); };
+      img.onerror = function () { URL.revokeObjectURL(url); asIs(); };
       img.src = url;
     });
   }
+  // (lon, lat) from a JPEG's EXIF GPS block, as the server reads it (cases/photos.py _gps).
+  function exifGps(buf) {
+    var v = new DataView(buf);
+    try {
+      if (v.getUint16(0) !== 0xFFD8) return null;
+      for (var p = 2; p + 10 <= v.byteLength; p += 2 + v.getUint16(p + 2)) {
+        var marker = v.getUint16(p);
+        if (marker === 0xFFDA || (marker & 0xFF00) !== 0xFF00) return null;  // pixels: no EXIF
+        if (marker === 0xFFE1 && v.getUint32(p + 4) === 0x45786966) return tiffGps(v, p + 10);
+      }
+    } catch (e) { /* a broken EXIF block only means: no position */ }
+    return null;
+  }
+  function tiffGps(v, t) {
+    var le = v.getUint16(t) === 0x4949;
+    function u16(o) { return v.getUint16(t + o, le); }
+    function u32(o) { return v.getUint32(t + o, le); }
+    function entry(ifd, tag) {
+      for (var i = 0, n = u16(ifd); i < n; i++) if (u16(ifd + 2 + i * 12) === tag) return ifd + 2 + i * 12;
+      return -1;
+    }
+    var pointer = entry(u32(4), 0x8825);
+    if (pointer < 0) return null;
+    var gps = u32(pointer + 8);
+    function coord(refTag, tag) {
+      var ref = entry(gps, refTag), at = entry(gps, tag), value = 0;
+      if (at < 0) return null;
+      for (var k = 0, off = u32(at + 8); k < 3; k++) {
+        var den = u32(off + k * 8 + 4);
+        if (!den) return null;
+        value += u32(off + k * 8) / den / Math.pow(60, k);
+      }
+      var r = ref < 0 ? "" : String.fromCharCode(v.getUint8(t + ref + 8)).toUpperCase();
+      return r === "S" || r === "W" ? -value : value;
+    }
+    var lat = coord(1, 2), lon = coord(3, 4);
+    if (lat === null || lon === null || Math.abs(lat) > 90 || Math.abs(lon) > 180 || (!lat && !lon)) return null;
+    return [lon, lat];
+  }
   $("ph").addEventListener("change", function () {
     var files = Array.prototype.slice.call(this.files);
-    if (files.length > 9) { show(me.tToomany); this.value = ""; return; }
+    if (files.length > 9) { show(me.tToomany); this.value = ""; uploads = Promise.resolve([]); return; }
     show("");
-    Promise.all(files.map(shrink)).then(function (urls) {
-      draft.photos = urls.filter(Boolean); save(); thumbs(draft.photos);
+    uploads = Promise.all(files.map(prepare));
+    uploads.then(function (list) {
+      draft.photos = list.map(function (p) { return p.draft; }).filter(Boolean); save(); thumbs(draft.photos);
     });
   });
 
@@ -110,9 +178,16 @@
     for (var i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);
     return new Blob([a], { type: "image/jpeg" });
   }
-  function body() {
+  function body(prepared) {
     var fd = new FormData(form), files = $("ph").files;
-    if (!files.length && draft.photos && draft.photos.length) {
+    if (files.length && prepared.length === files.length) {
+      fd.delete("photos");
+      prepared.forEach(function (p, i) { fd.append("photos", p.upload, p.upload.name || "photo" + i + ".jpg"); });
+      var gps = prepared.map(function (p) { return p.gps; }).filter(Boolean)[0];
+      if (gps && fd.get("photo_gps") && !(fd.get("lon") && fd.get("lat"))) {
+        fd.set("lon", gps[0].toFixed(7)); fd.set("lat", gps[1].toFixed(7));
+      }
+    } else if (!files.length && draft.photos && draft.photos.length) {
       fd.delete("photos");
       draft.photos.forEach(function (u, i) { fd.append("photos", dataBlob(u), "photo" + i + ".jpg"); });
     }
@@ -121,7 +196,9 @@
   function busy(on) { $("send").disabled = on; $("send").textContent = on ? me.tSending : me.tSend; }
   function send() {
     busy(true); show(""); save();
-    fetch(form.action, { method: "POST", body: body(), headers: { Accept: "application/json" }, credentials: "same-origin" })
+    uploads.then(function (prepared) {
+      return fetch(form.action, { method: "POST", body: body(prepared), headers: { Accept: "application/json" }, credentials: "same-origin" });
+    })
       .then(function (r) { return r.json().then(function (d) { return [r, d]; }); })
       .then(function (rd) {
         busy(false);
