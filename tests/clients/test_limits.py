@@ -5,6 +5,7 @@ Chinese message, and nothing is made."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -42,6 +43,28 @@ def test_sweep_removes_ended_windows() -> None:
     limits.count(LIMIT, "a", 1_800_000_000.0)
     limits.count(LIMIT, "a", 1_800_000_100.0)
     assert limits.sweep(1_800_000_090.0) == 1 and Hit.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_worker_deletes_ended_windows() -> None:
+    from linge.notify import worker
+
+    now = time.time()
+    limits.count(LIMIT, "a", now - 3600)  # a window that ended an hour ago
+    limits.count(LIMIT, "a", now)
+    worker.run_once()
+    assert list(Hit.objects.values_list("count", flat=True)) == [1]
+    assert Hit.objects.get().expires > now
+
+
+@pytest.mark.django_db
+def test_counting_deletes_nothing() -> None:
+    """However many counts, the ended windows stay until the worker's pass: a request
+    that counts pays for its count only."""
+    limits.count(LIMIT, "a", 1_800_000_000.0)
+    for second in range(2000):
+        limits.count(limits.Limit("many", 10_000, 60), "b", 1_800_000_100.0 + second / 100)
+    assert Hit.objects.filter(expires__lte=1_800_000_060).count() == 1
 
 
 @pytest.mark.database("postgresql")

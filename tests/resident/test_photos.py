@@ -74,6 +74,46 @@ def test_a_jpeg_header_past_sixteen_times_the_limit_is_refused(settings, media) 
     assert (photo.width, photo.height) == (2000, 1500)
 
 
+def test_a_progressive_jpeg_gets_no_such_allowance(settings, media) -> None:
+    """A progressive JPEG holds every coefficient of its full size while it decodes:
+    its header counts, as a PNG's does."""
+    settings.LINGE_PHOTO_MAX_PIXELS = 4_000_000
+    out = io.BytesIO()
+    Image.new("L", (8000, 6000), 200).save(out, "JPEG", progressive=True)
+    assert Image.open(io.BytesIO(out.getvalue())).info["progressive"]
+    with pytest.raises(PhotoRejected, match="超过 4 百万像素"):
+        store_photo(upload(out.getvalue()))  # 48 MP, though it would decode as 3 MP
+    out = io.BytesIO()
+    Image.new("L", (2400, 1600), 200).save(out, "JPEG", progressive=True)  # 3.84 MP
+    assert store_photo(upload(out.getvalue())).width == 2000
+
+
+def test_a_jpeg_with_more_scans_than_any_camera_writes_is_refused(media) -> None:
+    """Each scan of a progressive JPEG is one more pass over all of it: a file that
+    repeats its last scan 50 times is refused before decoding."""
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), "orange").save(out, "JPEG", progressive=True)
+    data = out.getvalue()
+    assert 5 <= data.count(b"\xff\xda") <= 12  # a normal progressive file: taken
+    assert prepare_photo(upload(data)).width == 640
+    last_scan = data[data.rindex(b"\xff\xda"):-2]  # up to the end-of-image marker
+    crafted = data[:-2] + last_scan * 50 + data[-2:]
+    with pytest.raises(PhotoRejected, match="损坏"):
+        store_photo(upload(crafted))
+    assert stored_files(media) == []
+
+
+def test_an_ultra_hdr_photo_is_scaled_as_a_jpeg(settings, media) -> None:
+    """Android's Ultra HDR photos are JPEGs with a second image inside (MPO to Pillow)."""
+    settings.LINGE_PHOTO_MAX_PIXELS = 4_000_000
+    image, gain_map = Image.new("RGB", (8000, 6000), "orange"), Image.new("L", (200, 150))
+    out = io.BytesIO()
+    image.save(out, "MPO", save_all=True, append_images=[gain_map.convert("RGB")])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    photo = store_photo(upload(out.getvalue()))
+    assert (photo.width, photo.height) == (2000, 1500)
+
+
 def test_a_png_gets_no_such_allowance(settings, media) -> None:
     """Only a JPEG decodes at a smaller scale: a PNG over the limit is refused."""
     settings.LINGE_PHOTO_MAX_PIXELS = 1_000_000

@@ -49,12 +49,18 @@ except ImportError:  # pragma: no cover - pillow-heif is a pinned dependency
 # (4000 × 3000, 4032 × 3024) then come out at 2000 px straight from the decoder,
 # where 2048 needed every 12 MP photo decoded in full.
 MAX_SIDE = 2000
-# A JPEG is decoded at that smaller scale, so what it costs is the pixels decoded, not
-# the pixels in its header: a 48 MP phone photo decodes as 3 MP, a 108 MP one as 6.75 MP.
-# LINGE_PHOTO_MAX_PIXELS and the request's budget count the pixels decoded, and a
-# JPEG's header may hold up to this many times the limit (a 1/4 scale's worth). Even at
-# 1/8 the decoder reads every block of the file: 640 MP (16 × 40 MP) is under a second.
+# A baseline JPEG is decoded at that smaller scale, one row of blocks at a time, so what
+# it costs is the pixels decoded, not those in its header: a 48 MP phone photo decodes as
+# 3 MP, a 108 MP one as 6.75 MP. LINGE_PHOTO_MAX_PIXELS and the request's budget count
+# the pixels decoded, and such a JPEG's header may hold up to this many times the limit
+# (a 1/4 scale's worth). Even at 1/8 the decoder reads every block of the file: 640 MP
+# (16 × 40 MP) took 0.33 s and 9 MB. A progressive JPEG gets no such allowance (`_header`).
 JPEG_HEADER_FACTOR = 16
+# Android's Ultra HDR photos are JPEGs with a second image inside: Pillow calls them MPO.
+JPEG_FORMATS = ("JPEG", "MPO")
+# A progressive JPEG from a camera or libjpeg has about 10 scans (SOS markers); each
+# further one is another pass over every coefficient of the image.
+MAX_JPEG_SCANS = 40
 THUMB_SIDE = 320
 JPEG_QUALITY = 85
 GPS_IFD = 0x8825
@@ -217,11 +223,19 @@ def _header(data: bytes, budget: Budget) -> Image.Image:
         raise PhotoRejected(_("不是可识别的图片文件，请上传照片（JPEG、PNG、HEIC）")) from None
     except Exception:
         raise PhotoRejected(_("图片已损坏，无法读取，请换一张")) from None
-    if image.format == "JPEG":
-        if image.width * image.height > jpeg_limit:
-            raise PhotoRejected(_too_many(jpeg_limit))
+    jpeg = image.format in JPEG_FORMATS
+    # A progressive JPEG keeps every coefficient of the full size in memory whatever the
+    # scale, so only a baseline one gets the allowance, and a progressive one with more
+    # scans than any encoder writes is refused: each scan is one more pass over them all.
+    scaled = jpeg and not image.info.get("progressive")
+    header = image.width * image.height
+    if header > (jpeg_limit if scaled else limit):
+        raise PhotoRejected(_too_many(jpeg_limit if scaled else limit))
+    if jpeg and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
+        raise PhotoRejected(_("图片已损坏，无法读取，请换一张"))
+    if jpeg:
         _draft(image)
-    pixels = image.width * image.height
+    pixels = image.width * image.height if scaled else header
     if pixels > limit:
         raise PhotoRejected(_too_many(limit))
     budget.charge(pixels)

@@ -8,16 +8,17 @@ identifier (an address, a phone, a key) is stored only as a keyed hash.
 
 Why not django-ratelimit: its counters live in Django's cache, whose database
 backend increments by reading and writing (two processes lose counts), and it gives
-no time to wait. The table here is small: dead rows are deleted now and then.
+no time to wait. The table here is small: `linge worker` deletes the ended windows on
+every pass (`sweep_ended`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import random
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
@@ -73,8 +74,6 @@ def _counted(limits: list[tuple[Limit, str | None]], now: float) -> list[tuple[L
     # error on PostgreSQL, and counting it twice is not what was asked.
     rows = {(key, slot): (key, slot, (slot + 1) * limit.seconds) for limit, key, slot in counted}
     counts = _increment(list(rows.values()))
-    if random.random() < 0.001:
-        sweep(now)
     return [(limit, counts[key], (slot + 1) * limit.seconds - now)
             for limit, key, slot in counted]
 
@@ -114,6 +113,12 @@ def sweep(now: float | None = None) -> int:
     now = time.time() if now is None else now
     deleted, _rows = Hit.objects.filter(expires__lt=int(now)).delete()
     return deleted
+
+
+def sweep_ended(tally: object, now: datetime | None = None) -> None:
+    """`linge worker`'s job (registered by notify): the ended windows go in the background,
+    not, one time in a thousand, inside a request that was only counting."""
+    sweep(now.timestamp() if now is not None else None)
 
 
 # The limits of the pages and interfaces, in one place (README, "Rate limits").

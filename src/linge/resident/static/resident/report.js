@@ -68,12 +68,13 @@
   }
   // Photos go up at the size the server keeps (2,000 px, as cases/photos.py stores
   // them): a 12 MP phone photo of 3-5 MB goes as a few hundred KB, which on a weak signal
-  // is a report sent rather than given up. The copy carries no metadata, so the position
-  // the resident lets us use is read from the original's EXIF here. A photo the browser
-  // cannot draw (HEIC in most Android browsers) goes as it is; the server decodes it.
+  // is a report sent rather than given up. Only a JPEG is redrawn, and the copy carries
+  // no metadata, so the position the resident lets us use is read here from the
+  // originals' EXIF, the first photo's that has one, as the server would. Anything else
+  // (PNG, HEIC, a photo the browser cannot draw) goes as it is and the server decodes it.
   // A browser that does not turn a photo upright by its EXIF orientation when drawing
   // it (before Chrome 81, Safari 13.1) would send it sideways: it sends the original.
-  var UPLOAD_SIDE = 2000, uploads = Promise.resolve([]);
+  var UPLOAD_SIDE = 2000, photos = { files: [], ready: Promise.resolve([]) };
   var UPRIGHT = !!(window.CSS && CSS.supports && CSS.supports("image-orientation", "from-image"));
   function drawn(img, side, type, quality, done) {
     var s = Math.min(1, side / Math.max(img.width, img.height)), c = document.createElement("canvas");
@@ -82,64 +83,70 @@
     if (!done) return c.toDataURL(type, quality);
     if (c.toBlob) c.toBlob(done, type, quality); else done(null);
   }
-  function head(file) {  // the first 256 KB, where the EXIF block is
+  function head(file) {  // the first 256 KB, where a JPEG's EXIF block is
     var part = file.slice(0, 262144);
-    return part.arrayBuffer ? part.arrayBuffer() : Promise.reject(new Error("old browser"));
+    return part.arrayBuffer ? part.arrayBuffer().catch(function () { return null; }) : Promise.resolve(null);
   }
   function prepare(file) {
-    return new Promise(function (ok) {
-      var img = new Image(), url = URL.createObjectURL(file), copy = null;
-      var asIs = function () { ok({ draft: copy, upload: file, gps: null }); };
-      img.onload = function () {
-        URL.revokeObjectURL(url);
-        try {
-          copy = drawn(img, 1024, "image/jpeg", 0.7);
-          if (!UPRIGHT || Math.max(img.width, img.height) <= UPLOAD_SIDE) { asIs(); return; }
-          drawn(img, UPLOAD_SIDE, "image/jpeg", 0.85, function (blob) {
-            if (!blob) { asIs(); return; }
-            head(file).then(exifGps, function () { return null; }).then(function (gps) {
-              ok({ draft: copy, upload: blob, gps: gps });
+    return head(file).then(function (buf) {
+      var jpeg = !!buf && buf.byteLength > 2 && new DataView(buf).getUint16(0) === 0xFFD8;
+      var gps = jpeg ? exifGps(buf) : null;
+      return new Promise(function (ok) {
+        var img = new Image(), url = URL.createObjectURL(file), copy = null;
+        var asIs = function () { ok({ file: file, draft: copy, upload: file, gps: gps }); };
+        img.onload = function () {
+          URL.revokeObjectURL(url);
+          try {
+            copy = drawn(img, 1024, "image/jpeg", 0.7);
+            if (!jpeg || !UPRIGHT || Math.max(img.width, img.height) <= UPLOAD_SIDE) { asIs(); return; }
+            drawn(img, UPLOAD_SIDE, "image/jpeg", 0.85, function (blob) {
+              ok({ file: file, draft: copy, upload: blob || file, gps: gps });
             });
-          });
-        } catch (e) { asIs(); }  // out of memory for the canvas: the original goes
-      };
-      img.onerror = function () { URL.revokeObjectURL(url); asIs(); };
-      img.src = url;
+          } catch (e) { asIs(); }  // out of memory for the canvas: the original goes
+        };
+        img.onerror = function () { URL.revokeObjectURL(url); asIs(); };
+        img.src = url;
+      });
     });
   }
-  // (lon, lat) from a JPEG's EXIF GPS block, as the server reads it (cases/photos.py _gps).
+  // (lon, lat) from a JPEG's EXIF GPS block, read as the server reads it (cases/photos.py
+  // _gps), or null. Reads only inside the APP1 segment that holds the block.
   function exifGps(buf) {
-    var v = new DataView(buf);
     try {
-      if (v.getUint16(0) !== 0xFFD8) return null;
+      var v = new DataView(buf);
       for (var p = 2; p + 10 <= v.byteLength; p += 2 + v.getUint16(p + 2)) {
         var marker = v.getUint16(p);
         if (marker === 0xFFDA || (marker & 0xFF00) !== 0xFF00) return null;  // pixels: no EXIF
-        if (marker === 0xFFE1 && v.getUint32(p + 4) === 0x45786966) return tiffGps(v, p + 10);
+        if (marker === 0xFFE1 && v.getUint32(p + 4) === 0x45786966) {
+          return tiffGps(new DataView(buf, p + 10, v.getUint16(p + 2) - 8));
+        }
       }
     } catch (e) { /* a broken EXIF block only means: no position */ }
     return null;
   }
-  function tiffGps(v, t) {
-    var le = v.getUint16(t) === 0x4949;
-    function u16(o) { return v.getUint16(t + o, le); }
-    function u32(o) { return v.getUint32(t + o, le); }
-    function entry(ifd, tag) {
-      for (var i = 0, n = u16(ifd); i < n; i++) if (u16(ifd + 2 + i * 12) === tag) return ifd + 2 + i * 12;
+  function tiffGps(v) {
+    var le = v.getUint16(0) === 0x4949;
+    function u16(o) { return v.getUint16(o, le); }
+    function u32(o) { return v.getUint32(o, le); }
+    function entry(ifd, tag, types, count) {  // the 12-byte entry of `tag`, if as expected
+      for (var i = 0, n = u16(ifd); i < n; i++) {
+        var e = ifd + 2 + i * 12;
+        if (u16(e) === tag) return types.indexOf(u16(e + 2)) >= 0 && u32(e + 4) === count ? e : -1;
+      }
       return -1;
     }
-    var pointer = entry(u32(4), 0x8825);
+    var pointer = entry(u32(4), 0x8825, [4, 13], 1);  // the GPS block: LONG or IFD, 1
     if (pointer < 0) return null;
     var gps = u32(pointer + 8);
     function coord(refTag, tag) {
-      var ref = entry(gps, refTag), at = entry(gps, tag), value = 0;
+      var at = entry(gps, tag, [5], 3), ref = entry(gps, refTag, [2], 2), value = 0;  // RATIONAL ×3, ASCII "N\0"
       if (at < 0) return null;
       for (var k = 0, off = u32(at + 8); k < 3; k++) {
         var den = u32(off + k * 8 + 4);
         if (!den) return null;
         value += u32(off + k * 8) / den / Math.pow(60, k);
       }
-      var r = ref < 0 ? "" : String.fromCharCode(v.getUint8(t + ref + 8)).toUpperCase();
+      var r = ref < 0 ? "" : String.fromCharCode(v.getUint8(ref + 8)).toUpperCase();
       return r === "S" || r === "W" ? -value : value;
     }
     var lat = coord(1, 2), lon = coord(3, 4);
@@ -148,10 +155,11 @@
   }
   $("ph").addEventListener("change", function () {
     var files = Array.prototype.slice.call(this.files);
-    if (files.length > 9) { show(me.tToomany); this.value = ""; uploads = Promise.resolve([]); return; }
-    show("");
-    uploads = Promise.all(files.map(prepare));
-    uploads.then(function (list) {
+    if (files.length > 9) { show(me.tToomany); this.value = ""; files = []; }
+    else show("");
+    var choice = photos = { files: files, ready: Promise.all(files.map(prepare)) };
+    choice.ready.then(function (list) {
+      if (photos !== choice) return;  // chosen again since
       draft.photos = list.map(function (p) { return p.draft; }).filter(Boolean); save(); thumbs(draft.photos);
     });
   });
@@ -180,7 +188,8 @@
   }
   function body(prepared) {
     var fd = new FormData(form), files = $("ph").files;
-    if (files.length && prepared.length === files.length) {
+    var same = prepared.length === files.length && prepared.every(function (p, i) { return p.file === files[i]; });
+    if (files.length && same) {
       fd.delete("photos");
       prepared.forEach(function (p, i) { fd.append("photos", p.upload, p.upload.name || "photo" + i + ".jpg"); });
       var gps = prepared.map(function (p) { return p.gps; }).filter(Boolean)[0];
@@ -196,7 +205,7 @@
   function busy(on) { $("send").disabled = on; $("send").textContent = on ? me.tSending : me.tSend; }
   function send() {
     busy(true); show(""); save();
-    uploads.then(function (prepared) {
+    photos.ready.then(function (prepared) {
       return fetch(form.action, { method: "POST", body: body(prepared), headers: { Accept: "application/json" }, credentials: "same-origin" });
     })
       .then(function (r) { return r.json().then(function (d) { return [r, d]; }); })
