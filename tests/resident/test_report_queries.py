@@ -155,3 +155,16 @@ def test_a_case_is_never_stored_without_the_session_that_shows_its_code(city) ->
                 cursor.execute(sql)
     assert response.status_code == 500
     assert Case.objects.count() == before
+
+
+def test_a_signed_in_residents_report_writes_no_session(city) -> None:
+    """Their cases follow them by account, not by session: nothing in it changes."""
+    _warm(city)
+    browser = Client()
+    browser.force_login(city["resident"])
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.post(reverse("resident:report"), _form(city))
+    assert response.status_code == 302
+    assert Case.objects.order_by("-pk").first().reporter == city["resident"]
+    assert [q["sql"] for q in queries.captured_queries
+            if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")] == []
