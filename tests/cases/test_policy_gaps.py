@@ -48,6 +48,7 @@ from linge.cases.policy import (
     published_words,
     reachable_grids,
     sees_phone,
+    sent_by_visitor,
     supporter_only,
     visible_cases,
     visitor_cases_q,
@@ -513,3 +514,20 @@ def test_a_person_with_two_duties_sees_what_both_show(city: City) -> None:
     ]
     for user, expected in seen:
         assert set(visible_cases(user)) == {cases[n] for n in expected}, user.username
+
+
+def test_a_submit_key_answers_only_whoever_sent_it(city: City) -> None:
+    """A retried key answers with its case for the session that tracks it or the
+    resident who reported it by name; for anyone else the key grants nothing."""
+    named = report(city)
+    anonymous = workflow.submit(None, category=city.plain, description="楼道堆物",
+                                grid=city.grid, anonymous=True, now=NOW).case
+    stranger = AnonymousUser()
+    assert sent_by_visitor(city["resident"], named, [])
+    assert not sent_by_visitor(city["other_resident"], named, [])
+    assert sent_by_visitor(stranger, anonymous, [anonymous.pk])
+    assert not sent_by_visitor(stranger, anonymous, [named.pk])
+    assert not sent_by_visitor(city["resident"], anonymous, [])  # no reporter: no name
+    # Following a case into the one it was merged into does not make its key yours.
+    workflow.merge(anonymous, city["full_time"], into=named, now=NOW)
+    assert not sent_by_visitor(stranger, named, [anonymous.pk])

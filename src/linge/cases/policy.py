@@ -239,6 +239,14 @@ def access_case_as_visitor(user: User, number: str, tracked: Iterable[int]) -> C
     return access_case(user, number)
 
 
+def sent_by_visitor(user: User, case: Case, tracked: Iterable[int]) -> bool:
+    """Whether this visitor sent the report that made `case`, so a retry of its submit
+    key may answer with it: the session tracks it (`tracked`: case ids), or the resident
+    reported it under their name. The same key from anyone else grants nothing."""
+    return case.pk in set(tracked) or (
+        case.reporter_id is not None and case.reporter_id == user.pk)
+
+
 def visitor_cases_q(user: User, tracked: Iterable[int]) -> Q:
     """The cases a visitor follows on /mine: tracked in the session, and their own."""
     condition = Q(pk__in=followed_ids(tracked))

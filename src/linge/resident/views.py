@@ -255,7 +255,7 @@ def report(request: HttpRequest) -> HttpResponse:
     if existing is not None:
         # A retry or a double click: the case it already made. Only the session that
         # sent it follows it; a key replayed from elsewhere grants nothing.
-        if _follows(request, existing):
+        if policy.sent_by_visitor(request.user, existing, _tracked(request)):
             return _done(request, existing)
         return _refuse(request, qr_grid, _("该问题已提交，请勿重复提交"))
     try:
@@ -311,16 +311,10 @@ def report(request: HttpRequest) -> HttpResponse:
         # session after this one read it: read it again, or this request's answer
         # would write the older data back over the code.
         request.session.reload()
-        if not _follows(request, done.case):
+        if not policy.sent_by_visitor(request.user, done.case, _tracked(request)):
             return _refuse(request, qr_grid, _("该问题已提交，请勿重复提交"))
     return _done(request, done.case)
 
-
-def _follows(request: HttpRequest, case: Case) -> bool:
-    """Whether this browser sent the report that made the case: only that session
-    follows it; a submit key replayed from elsewhere grants nothing."""
-    return case.pk in _tracked(request) or (
-        case.reporter_id is not None and case.reporter_id == request.user.pk)
 
 
 def _remember(request: HttpRequest, done: workflow.Submitted) -> None:
