@@ -316,15 +316,13 @@ def report(request: HttpRequest) -> HttpResponse:
     return _done(request, done.case)
 
 
-
 def _remember(request: HttpRequest, done: workflow.Submitted) -> None:
     """The session follows an anonymous reporter's case and shows its code once."""
     if done.case.reporter_id is None:
         _track(request, done.case)
     if done.tracking_code:
         shown = request.session.get(SHOW_CODE, {})
-        if shown.get(str(done.case.pk)) != done.tracking_code:
-            request.session[SHOW_CODE] = {**shown, str(done.case.pk): done.tracking_code}
+        request.session[SHOW_CODE] = {**shown, str(done.case.pk): done.tracking_code}
 
 
 @require_GET
