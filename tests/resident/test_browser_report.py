@@ -251,14 +251,16 @@ def test_a_big_photo_goes_up_at_the_size_kept_with_its_position(
     open_report(page)
     page.fill("#desc", "村口垃圾桶满了")
     wait_until(page, "document.getElementById('cat').value !== ''")  # suggested
-    page.set_input_files("#ph", str(photo))
-    page.wait_for_selector("#thumbs img")
+    small = write_jpeg(tmp_path / "small.jpg", width=800, height=600, gps=None)
+    page.set_input_files("#ph", [str(small), str(photo)])  # the first has no position
+    wait_until(page, "document.querySelectorAll('#thumbs img').length === 2")
     page.check("#pgps")
     page.click("#send")
     page.wait_for_url(f"{base}/c/*")
     case = Case.objects.get()
-    # The photo's position, read by the page (the copy carries no EXIF), not the QR's grid.
+    # The big photo's position, read by the page (its copy carries no EXIF): the first
+    # photo that has one, as the server reads them; not the QR's grid.
     assert case.grid == city.grid
     assert abs(case.lon - 121.305) < 1e-5 and abs(case.lat - 28.305) < 1e-5
-    attachment = case.attachments.get()
-    assert (attachment.width, attachment.height) == (2000, 1500)
+    sizes = sorted((a.width, a.height) for a in case.attachments.all())
+    assert sizes == [(800, 600), (2000, 1500)]

@@ -153,11 +153,19 @@
     if (lat === null || lon === null || Math.abs(lat) > 90 || Math.abs(lon) > 180 || (!lat && !lon)) return null;
     return [lon, lat];
   }
+  // One photo at a time: nine 12 MP photos decoded at once hold about 430 MB, more than a
+  // cheap phone's browser may have; one at a time, about 60 MB.
+  function prepareInTurn(files) {
+    var done = [];
+    return files.reduce(function (chain, file) {
+      return chain.then(function () { return prepare(file).then(function (p) { done.push(p); }); });
+    }, Promise.resolve()).then(function () { return done; });
+  }
   $("ph").addEventListener("change", function () {
     var files = Array.prototype.slice.call(this.files);
     if (files.length > 9) { show(me.tToomany); this.value = ""; files = []; }
     else show("");
-    var choice = photos = { files: files, ready: Promise.all(files.map(prepare)) };
+    var choice = photos = { files: files, ready: prepareInTurn(files) };
     choice.ready.then(function (list) {
       if (photos !== choice) return;  // chosen again since
       draft.photos = list.map(function (p) { return p.draft; }).filter(Boolean); save(); thumbs(draft.photos);
