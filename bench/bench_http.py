@@ -23,6 +23,14 @@ Exits non-zero only on a wrong answer: a response other than 2xx/3xx, a report w
 JSON is not ok, or a reported case that is not in the database afterwards. A missed
 target is printed, not an error (timing depends on the machine).
 
+Beside each database it also serves the floor (bench_floor.py, "sqlite@floor",
+"postgres@floor"; --no-floor skips it): a WSGI app that replays the SQL statements
+Linge ran for one real request of the report, the Open311 POST, the grid pages, the
+inbox and the case page, in the same transactions and through the same database
+connection, and does nothing else. Its share of the bare app is the most any code
+doing the same database work could reach here; the run prints it for each target
+("FLOOR:"), with Linge's rate as a share of the floor's.
+
 --before REV serves the code of a git revision too (`git archive` into var/bench/),
 on the same databases and in the same interleaved run, for a fair before/after; its
 rows are marked "@REV" and no target is checked on them.
@@ -42,6 +50,7 @@ import io
 import json
 import multiprocessing
 import os
+import pickle
 import random
 import signal
 import socket
@@ -243,6 +252,10 @@ class Server:
     facts: dict = field(default_factory=dict)
     process: subprocess.Popen | None = None
     threads: int = 0  # 0: sync workers; else gthread with this many threads a process
+    serves: tuple[str, ...] = ()  # the endpoints it answers; empty: all
+
+    def answers(self, endpoint: Endpoint) -> bool:
+        return not self.serves or endpoint.name in self.serves
 
     def start(self, app: str) -> None:
         self.port = _free_port()
@@ -326,8 +339,8 @@ def _multipart(fields: dict, photo: bytes | None, name: str) -> tuple[bytes, str
 CSRF = "b" * 32  # the client's CSRF cookie; the form sends the same token
 
 
-def _request(port: int, endpoint: Endpoint, facts: dict) -> tuple[float, str | None, str]:
-    """(seconds, error or None, case number made by a report or '')."""
+def _compose(endpoint: Endpoint, facts: dict) -> tuple[str, dict, bytes | None]:
+    """(path, headers, body) of one request to this endpoint."""
     headers = {"Host": "127.0.0.1"}
     body = None
     cookies = []
@@ -356,7 +369,28 @@ def _request(port: int, endpoint: Endpoint, facts: dict) -> tuple[float, str | N
             body, headers["Content-Type"] = _multipart(fields, photo, "media")
     if cookies:
         headers["Cookie"] = "; ".join(cookies)
-    path = endpoint.path.format(**facts)
+    return endpoint.path.format(**facts), headers, body
+
+
+def _made(endpoint: Endpoint, data: bytes) -> tuple[str | None, str]:
+    """(error or None, the number of the case a submission made)."""
+    answer = json.loads(data)
+    if endpoint.body.startswith("open311"):
+        if not (isinstance(answer, list) and answer[0].get("service_request_id")):
+            return f"request refused {answer}", ""
+        number = answer[0]["service_request_id"]
+    elif not answer.get("ok"):
+        return f"report refused {answer}", ""
+    else:
+        number = answer["number"]
+    if endpoint.body.endswith("_photo"):
+        number += "+"  # verify() checks that its photo was kept
+    return None, number
+
+
+def _request(port: int, endpoint: Endpoint, facts: dict) -> tuple[float, str | None, str]:
+    """(seconds, error or None, case number made by a report or '')."""
+    path, headers, body = _compose(endpoint, facts)
     start = time.perf_counter()
     connection = HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -370,20 +404,60 @@ def _request(port: int, endpoint: Endpoint, facts: dict) -> tuple[float, str | N
     elapsed = time.perf_counter() - start
     if not 200 <= response.status < 400:
         return elapsed, f"{endpoint.method} {path}: HTTP {response.status} {data[:200]!r}", ""
-    number = ""
-    if endpoint.body and facts.get("check_reports", True):
-        answer = json.loads(data)
-        if endpoint.body.startswith("open311"):
-            if not (isinstance(answer, list) and answer[0].get("service_request_id")):
-                return elapsed, f"{path}: request refused {answer}", ""
-            number = answer[0]["service_request_id"]
-        elif not answer.get("ok"):
-            return elapsed, f"{path}: report refused {answer}", ""
-        else:
-            number = answer["number"]
-        if endpoint.body.endswith("_photo"):
-            number += "+"  # verify() checks that its photo was kept
-    return elapsed, None, number
+    if not endpoint.body or not facts.get("check_reports", True):
+        return elapsed, None, ""
+    error, number = _made(endpoint, data)
+    return elapsed, (f"{path}: {error}" if error else None), number
+
+
+# The floor (bench_floor.py): the statements of one real submission, recorded in
+# process through Linge's WSGI app, replayed by a server that does nothing else.
+
+FLOOR_ENDPOINTS = ("report", "open311 POST", "grid 17", "grid 10k", "inbox", "case page")
+
+
+def record_floor(facts: dict) -> dict:
+    import django
+
+    import bench_floor
+
+    django.setup()
+    from linge.wsgi import application
+
+    folder = Path(os.environ["LINGE_VAR_DIR"])
+    for old in folder.glob("floor-*.pickle"):
+        old.unlink()
+    for endpoint in [e for e in ENDPOINTS if e.name in FLOOR_ENDPOINTS]:
+        kind = endpoint.body.removesuffix("_photo") or "page"
+        path = endpoint.path.format(**facts)
+        script = bench_floor.record(endpoint.method, path, kind,
+                                    lambda e=endpoint: _in_process(application, e, facts))
+        slug = "".join(c if c.isalnum() else "-" for c in endpoint.name)
+        (folder / f"floor-{slug}.pickle").write_bytes(pickle.dumps(script))
+    return {"recorded": list(FLOOR_ENDPOINTS)}
+
+
+def _in_process(application, endpoint: Endpoint, facts: dict) -> str:
+    path, headers, body = _compose(endpoint, facts)
+    body = body or b""
+    path, _, query = path.partition("?")
+    environ = {"REQUEST_METHOD": endpoint.method, "PATH_INFO": path, "QUERY_STRING": query,
+               "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+               "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
+               "CONTENT_TYPE": headers.pop("Content-Type", "")}
+    environ.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+    status: list[str] = []
+    answer = application(environ, lambda s, h, *a: status.append(s))
+    data = b"".join(answer)
+    if not status[0].startswith("2"):
+        raise SystemExit(f"floor: recording {endpoint.name}: {status[0]} {data[:300]!r}")
+    if not endpoint.body:
+        return ""
+    error, number = _made(endpoint, data)
+    if error:
+        raise SystemExit(f"floor: recording {endpoint.name}: {error}")
+    return number
 
 
 def _client(args: tuple) -> tuple[list[float], list[str], list[str]]:
@@ -511,9 +585,15 @@ def main() -> int:
                         help="with --threads, also serve each database with sync workers")
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--verify", help=argparse.SUPPRESS)
+    parser.add_argument("--record-floor", help=argparse.SUPPRESS)
+    parser.add_argument("--no-floor", action="store_true",
+                        help="do not serve the floor (bench_floor.py) beside each database")
     args = parser.parse_args()
     if args.prepare:
         print(json.dumps(prepare(args.cases)))
+        return 0
+    if args.record_floor:
+        print(json.dumps(record_floor(json.loads(args.record_floor))))
         return 0
     if args.verify:
         print(json.dumps({"missing": verify(json.loads(Path(args.verify).read_text()))}))
@@ -533,8 +613,10 @@ def main() -> int:
                   f" and {server.facts['big_grid_cases']} cases", flush=True)
             server.threads = args.threads
             server.start("linge.wsgi:application")
+        floors = [] if args.no_floor else _floors(servers, endpoints)
         if args.sync_too and args.threads:
             servers += _sync_twins(servers)
+        servers += floors
         if args.before:
             servers += _before(args.before, servers)
         bare.start("bench_http:bare_app")
@@ -573,6 +655,21 @@ def _servers(args) -> list[Server]:
         pg_dir.mkdir(parents=True, exist_ok=True)
         servers.append(Server("postgres", _env(args.postgres, pg_dir)))
     return servers
+
+
+def _floors(servers: list[Server], endpoints: list[Endpoint]) -> list[Server]:
+    """For each database, the floor under its submissions (bench_floor.py), recorded
+    from two real ones made in a child process."""
+    if not any(e.name in FLOOR_ENDPOINTS for e in endpoints):
+        return []
+    floors = []
+    for server in servers:
+        _child(server.env, "--record-floor", json.dumps(server.facts))
+        floor = Server(f"{server.name}@floor", server.env, facts=dict(server.facts),
+                       serves=tuple(FLOOR_ENDPOINTS))
+        floor.start("bench_floor:application")
+        floors.append(floor)
+    return floors
 
 
 def _sync_twins(servers: list[Server]) -> list[Server]:
@@ -619,7 +716,7 @@ def _run(servers: list[Server], bare: Server, endpoints: list[Endpoint], seconds
                     load(pool, bare, endpoint, clients, seconds,
                          figures.setdefault(key, Figures()), errors, [])
                 for endpoint in endpoints:
-                    for server in servers:
+                    for server in [s for s in servers if s.answers(endpoint)]:
                         key = (server.name, endpoint.name, clients)
                         load(pool, server, endpoint, clients, seconds,
                              figures.setdefault(key, Figures()), errors, numbers[server.name])
@@ -629,6 +726,28 @@ def _run(servers: list[Server], bare: Server, endpoints: list[Endpoint], seconds
         listing.write_text(json.dumps(numbers[server.name]))
         missing[server.name] = _child(server.env, "--verify", str(listing))["missing"]
     return _report(servers, endpoints, figures, errors, missing, numbers)
+
+
+def _floor_lines(servers, endpoints, figures) -> list[str]:
+    """At the most clients: where the floor stands against the target, and how much of
+    the floor's rate Linge keeps."""
+    lines = []
+    clients = max(CLIENTS)
+    for endpoint in [e for e in endpoints if e.name in FLOOR_ENDPOINTS]:
+        share = TARGETS[endpoint.target][0] if endpoint.target else None
+        base = figures[("bare", endpoint.method, clients)].rate
+        for floor in [s for s in servers if s.name.endswith("@floor")]:
+            linge = figures.get((floor.name.removesuffix("@floor"), endpoint.name, clients))
+            low = figures[(floor.name, endpoint.name, clients)]
+            if not (base and low.rate and linge):
+                continue
+            target = f", target {share:.0%}" if share else ""
+            lines.append(
+                f"FLOOR: {floor.name} {endpoint.name}: the statements alone run at "
+                f"{low.rate / base:.1%} of the bare app's rate{target} "
+                f"({low.cpu_ms(low.server_cpu):.2f} ms of server CPU a request); Linge runs "
+                f"at {linge.rate / low.rate:.0%} of the floor's rate")
+    return lines
 
 
 def _report(servers, endpoints, figures, errors, missing, numbers) -> int:
@@ -642,7 +761,7 @@ def _report(servers, endpoints, figures, errors, missing, numbers) -> int:
                   f"{f.cpu_ms(f.client_cpu):8.2f}")
     missed = []
     for endpoint in endpoints:
-        for server in servers:
+        for server in [s for s in servers if s.answers(endpoint)]:
             for clients in CLIENTS:
                 f = figures[(server.name, endpoint.name, clients)]
                 base = figures[("bare", endpoint.method, clients)].rate
@@ -667,6 +786,8 @@ def _report(servers, endpoints, figures, errors, missing, numbers) -> int:
             missed.append(f"{server.name}: the 10,000-case grid page runs at "
                           f"{big.rate / small.rate:.0%} of the small one's rate, target ≥ 83%")
     print()
+    for line in _floor_lines(servers, endpoints, figures):
+        print(line)
     for line in missed:
         print(f"MISSED: {line}")
     if not missed:

@@ -87,6 +87,7 @@ def _assert_indexed(qs, *, may_sort: bool = False, table: str = "cases_case") ->
 def test_case_lists_read_an_index_in_order(many_cases) -> None:
     city = many_cases
     _assert_indexed(policy.public_grid_cases(city.grid).select_related("category")[:10])
+    _assert_indexed(policy.grid_page_rows(city.grid.pk, city.grid.pk))
     _assert_indexed(Case.objects.filter(grid=city.grid).order_by("-created_at")[:30])
     _assert_indexed(Case.objects.filter(village=city.village).order_by("-created_at")[:30])
     _assert_indexed(Case.objects.filter(town=city.town).order_by("-created_at")[:30])
@@ -145,6 +146,11 @@ def test_the_grid_page_reads_its_grid_and_not_the_citys_newest(quiet_big_grid) -
     page = policy.public_grid_cases(city.grid).select_related("category")[:10]
     assert _indexes_read(page) == ["case_grid_new"]
     assert [c.number for c in page][:2] == ["20000102-015000", "20000102-015001"]
+    # What the page runs: the same rows, compiled once (policy.newest_public_cases).
+    assert _indexes_read(policy.grid_page_rows(city.grid.pk, city.grid.pk)) == ["case_grid_new"]
+    shown = [at for _, _, at in policy.newest_public_cases(city.grid)][:2]
+    assert shown == [Case.objects.get(number=n).created_at
+                     for n in ("20000102-015000", "20000102-015001")]
 
 
 SINGLE_STATE_TABS = ["submitted", "escalated", "verifying"]

@@ -125,9 +125,9 @@ def grid(request: HttpRequest, code: str) -> HttpResponse:
     if area is None:
         return render(request, "resident/bad_qr.html", {"code": code[:20]}, status=404)
     _remember_qr_grid(request, area)
-    cases = policy.public_grid_cases(area).select_related("category")[:10]
     return render(request, "resident/grid.html", {
-        "grid": area, "village": area.parent, "team": cached.team_of(area), "cases": cases,
+        "grid": area, "village": area.parent, "team": cached.team_of(area),
+        "cases": policy.newest_public_cases(area),
         "deliberations": cached.deliberations(area.parent_id, deliberations_for_village),
         "report_url": reverse("resident:report") + f"?g={area.code}&s={grid_signature(area.code)}",
     })
