@@ -286,5 +286,16 @@ def _fresh_caches():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    # A request leaves its language active in the thread (LocaleMiddleware activates it
+    # and nothing deactivates it): a test that calls code directly after a test that
+    # switched to English would otherwise read English.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 def postgres_requested() -> bool:
     return os.environ.get("LINGE_DATABASE_URL", "").startswith("postgres")
