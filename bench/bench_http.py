@@ -614,11 +614,10 @@ def main() -> int:
             server.threads = args.threads
             server.start("linge.wsgi:application")
         floors = [] if args.no_floor else _floors(servers, endpoints)
-        if args.sync_too and args.threads:
-            servers += _sync_twins(servers)
-        servers += floors
+        twins = _sync_twins(servers) if args.sync_too and args.threads else []
         if args.before:
-            servers += _before(args.before, servers)
+            twins += _before(args.before, servers)
+        servers += twins + floors
         bare.start("bench_http:bare_app")
         bare.facts = {**servers[0].facts, "check_reports": False} if servers else {}
         return _run(servers, bare, endpoints, seconds, repeat)

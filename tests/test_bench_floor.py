@@ -45,6 +45,11 @@ def _sender(city):
 def test_a_replayed_report_writes_a_new_case_with_its_event_outbox_and_session(city) -> None:
     script = bench_floor.record("POST", "/report", "report", _sender(city))
     assert script.tokens  # the submit key, the tracking-code hash, the session key…
+    # The look-ups before the transaction are left out (a process could cache them); the
+    # chain head, read under its lock inside the transaction, stays.
+    reads = [(sql.split(" FROM ")[1].split()[0], inside) for sql, _, inside in script.steps
+             if sql.startswith("SELECT")]
+    assert reads == [('"cases_chainhead"', True)]
     recorded = Case.objects.get(number=script.number)
     before = {"cases": Case.objects.count(), "events": CaseEvent.objects.count(),
               "outbox": Outbox.objects.count(), "sessions": Session.objects.count(),

@@ -74,3 +74,21 @@ def test_endpoint_lists_only_the_scanned_village(client, city) -> None:
                            grid=city.neighbour_grid, description="垃圾").case
     asked["grid"] = city.neighbour_grid.code
     assert mine.number in str(client.get("/report/nearby", asked).json())
+
+
+def test_a_forged_scan_cookie_lists_nothing(client, city) -> None:
+    """The scanned grid is kept in a signed cookie: one written by hand, or signed for
+    one grid and edited to name another, proves no scan."""
+    from linge.resident.qr import grid_qr_path
+
+    far = workflow.submit(city["other_resident"], category=city.category,
+                          grid=city.other_town_grid, description="垃圾").case
+    asked = {"category": city.category.pk}
+    client.cookies["linge_qr"] = city.other_town_grid.code
+    assert client.get("/report/nearby", asked).json() == {"cases": []}
+    client.get(grid_qr_path(city.grid.code))
+    signed = client.cookies["linge_qr"].value
+    assert signed.startswith(f"{city.grid.code}:")
+    client.cookies["linge_qr"] = signed.replace(city.grid.code, city.other_town_grid.code, 1)
+    assert far.number not in str(client.get("/report/nearby", asked).json())
+    assert client.get("/report/nearby", asked).json() == {"cases": []}

@@ -231,7 +231,7 @@ def test_a_double_submit_that_loses_the_race_keeps_the_code_to_show(
     for the case page to show once."""
     from django.test import Client
 
-    client.get(grid_qr_path(city.grid.code))  # the browser has a session already
+    client.get(reverse("resident:report"))  # the form gave the browser a session
     first = Client()
     first.cookies = client.cookies  # the same browser
     data = form(city)
@@ -256,3 +256,30 @@ def test_a_replayed_key_that_loses_the_race_grants_no_access(
     assert replay.status_code == 400 and "已提交" in replay.content.decode()
     assert stranger.get(f"/c/{case.number}").status_code == 404
     assert client.get(f"/c/{case.number}").status_code == 200
+
+
+def test_a_report_whose_answer_was_lost_is_shown_when_sent_again(client, city, media) -> None:
+    """The phone's network drops after the case is stored: the browser never gets the
+    answer (nor any cookie it set) and sends the same form again. The case it made is
+    shown, with its tracking code, not refused as someone else's."""
+    client.get(reverse("resident:report"))
+    before_answer = dict(client.cookies.items())
+    data = form(city)
+    assert client.post(reverse("resident:report"), data).status_code == 302
+    client.cookies.clear()
+    for name, morsel in before_answer.items():
+        client.cookies[name] = morsel.value  # as if that answer had never arrived
+    again = client.post(reverse("resident:report"), data)
+    case = Case.objects.get()
+    assert again.status_code == 302 and again["Location"] == f"/c/{case.number}"
+    assert 'id="tcode"' in client.get(f"/c/{case.number}").content.decode()
+
+
+def test_opening_the_form_twice_keeps_one_session(client, city) -> None:
+    from django.contrib.sessions.models import Session
+
+    client.get(reverse("resident:report"))
+    key = client.cookies["sessionid"].value
+    client.get(reverse("resident:report"))
+    assert client.cookies["sessionid"].value == key
+    assert Session.objects.count() == 1

@@ -85,11 +85,18 @@ def test_a_report_with_a_photo_adds_only_the_attachment(city, media) -> None:
     assert Case.objects.order_by("-pk").first().attachments.count() == 1
 
 
-def test_a_scan_then_a_report_writes_the_session_once(city) -> None:
-    """The grid page remembers the QR grid; the report form and the report do not
-    write it again when it has not changed."""
+def test_a_scan_writes_no_session_and_the_form_one_once(city) -> None:
+    """The grid page keeps the QR grid in a signed cookie: looking at it writes nothing.
+    The report form gives a new browser its session once (see views._open_session),
+    and not again."""
     browser = Client()
-    browser.get(grid_qr_path(city.grid.code))
+    with CaptureQueriesContext(connection) as queries:
+        browser.get(grid_qr_path(city.grid.code))
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
+    with CaptureQueriesContext(connection) as queries:
+        browser.get(reverse("resident:report"))
+    assert len([q for q in queries.captured_queries if "django_session" in q["sql"]
+                and not q["sql"].startswith("SELECT")]) == 1
     with CaptureQueriesContext(connection) as queries:
         browser.get(reverse("resident:report"))
     assert not [q for q in queries.captured_queries if "django_session" in q["sql"]

@@ -6,10 +6,12 @@ Views only parse, authorize and call `cases.workflow`; nothing here writes a cas
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.files.storage import default_storage
 from django.http import (
@@ -56,7 +58,8 @@ from linge.resident.qr import check_signature, grid_signature
 MAX_PHOTOS = 9
 TRACKED = "linge_tracked"  # session: ids of cases opened by tracking code
 SHOW_CODE = "linge_show_code"  # session: {case id: tracking code}, shown once
-QR_GRID = "linge_qr_grid"  # session: the grid code of the last valid QR scanned
+QR_COOKIE = "linge_qr"  # signed cookie: the grid code of the last valid QR opened
+_QR_SALT = "linge.resident.qr-grid"
 SUPPORTABLE = "linge_supportable"  # session: ids of the cases shown as nearby duplicates
 
 
@@ -110,16 +113,38 @@ def _signed_grid(code: str | None, signature: str | None) -> Area | None:
     return area
 
 
+def _scanned_grid_code(request: HttpRequest) -> str | None:
+    """The grid code of the last signed QR link this browser opened, or None."""
+    return request.get_signed_cookie(QR_COOKIE, default=None, salt=_QR_SALT,
+                                      max_age=settings.SESSION_COOKIE_AGE)
+
+
 def _remember_qr_grid(request: HttpRequest, area: Area) -> None:
-    # Assigning marks the session changed even when the value is the same, and a
-    # changed session is written to the database at the end of the request.
-    if request.session.get(QR_GRID) != area.code:
-        request.session[QR_GRID] = area.code
+    # Kept in a signed cookie, not the session: a visitor who only looks at the grid
+    # page costs no session row (and no write), and the signature is what lets the
+    # cookie stand for "scanned this grid's QR code" (see _nearby_grid).
+    if _scanned_grid_code(request) != area.code:
+        request.qr_grid_to_remember = area.code
+
+
+def _remembers_qr_grid(view):
+    """Sets the cookie of the QR grid the view remembered, on whatever it answers."""
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        code = getattr(request, "qr_grid_to_remember", None)
+        if code:
+            response.set_signed_cookie(
+                QR_COOKIE, code, salt=_QR_SALT, max_age=settings.SESSION_COOKIE_AGE,
+                secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax")
+        return response
+    return wrapper
 
 
 # The grid page.
 
 @require_GET
+@_remembers_qr_grid
 def grid(request: HttpRequest, code: str) -> HttpResponse:
     area = _signed_grid(code, request.GET.get("s"))
     if area is None:
@@ -177,8 +202,9 @@ def _report_context(request: HttpRequest, qr_grid: Area | None, error: str = "")
 
 def _qr_grid_from(request: HttpRequest) -> Area | None:
     area = _signed_grid(request.GET.get("g"), request.GET.get("s"))
-    if area is None and request.session.get(QR_GRID):
-        area = Area.objects.filter(code=request.session[QR_GRID], level=Level.GRID).first()
+    scanned = _scanned_grid_code(request) if area is None else None
+    if scanned:
+        area = Area.objects.filter(code=scanned, level=Level.GRID).first()
     if area is not None:
         _remember_qr_grid(request, area)
     return area
@@ -209,7 +235,7 @@ def _picked_grid(request: HttpRequest) -> Area:
         area = grids.grid_by_code(code)
         if area is not None:
             return area
-    qr_code = request.session.get(QR_GRID)
+    qr_code = _scanned_grid_code(request)
     if qr_code:
         area = grids.grid_by_code(qr_code)
         if area is not None:
@@ -243,9 +269,11 @@ def _refuse(request: HttpRequest, qr_grid: Area | None, message: str) -> HttpRes
 
 
 @require_http_methods(["GET", "POST"])
+@_remembers_qr_grid
 def report(request: HttpRequest) -> HttpResponse:
     qr_grid = _qr_grid_from(request)
     if request.method == "GET":
+        _open_session(request)
         return render(request, "resident/report.html", _report_context(request, qr_grid))
     key = request.POST.get("submit_key", "")
     if not intake.valid_key(key):
@@ -316,6 +344,16 @@ def report(request: HttpRequest) -> HttpResponse:
     return _done(request, done.case)
 
 
+def _open_session(request: HttpRequest) -> None:
+    """A browser that opens the report form gets a session if it has none: a report
+    whose answer is lost on the way (a phone's network drops) and is sent again is then
+    known as this browser's, and shows its case and tracking code (see `report`),
+    instead of being refused as a key replayed from elsewhere."""
+    request.session.keys()  # read: a stale key whose row is gone is dropped here
+    if request.session.session_key is None:
+        request.session.create()
+
+
 def _remember(request: HttpRequest, done: workflow.Submitted) -> None:
     """The session follows an anonymous reporter's case and shows its code once."""
     if done.case.reporter_id is None:
@@ -346,7 +384,7 @@ def _nearby_grid(request: HttpRequest) -> int | None:
     """The grid to search when the phone gives no position: the one picked on the map,
     but only within the village of a grid whose signed QR code this visitor scanned, so
     nobody can list the open cases of arbitrary grids."""
-    scanned = request.session.get(QR_GRID)
+    scanned = _scanned_grid_code(request)
     if not scanned:
         return None
     home = Area.objects.filter(code=scanned, level=Level.GRID).first()
