@@ -47,6 +47,9 @@ class Script:
     case_id: int
     seq: int
     tokens: set[str] = field(default_factory=set)  # values drawn anew for each replay
+    # (statement, parameter) positions that carry the new case's id or its event's seq:
+    # by the column they fill, as the two may hold the same number.
+    roles: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 # Recording (in a child process with Django set up and the database prepared).
@@ -64,25 +67,65 @@ def record(method: str, path: str, kind: str, send) -> Script:
                          + "\n".join(s[:100] for s, _, _ in second[0]))
     tokens: set[str] = set()
     steps, number, case_id, seq = first
-    derived = (number, f"{seq}:")
+    roles = _roles(steps, case_id, seq) if number else {}
+    derived = (number, f"{seq}:") if number else ()
     for (_, params, _), (_, params_b, _) in zip(steps, second[0], strict=True):
         for a, b in zip(params, params_b, strict=True):
-            if a == b or not isinstance(a, (str, int)) or isinstance(a, bool):
-                continue
-            if isinstance(a, int):
-                continue  # the case id and seq are swapped by value; others (a rate
-                # limit's window) may keep the recorded value
+            if a == b or not isinstance(a, str):
+                continue  # ints: the id and seq go by `roles`; others (a rate limit's
+                # window) keep the recorded value
             if any(d in a for d in derived) or _DATETIME.match(a) or a[:1] in "{[":
-                continue  # made from the new number, id or seq; a time; JSON
-            else:
-                tokens.add(a)
+                continue  # made from the new number or seq; a time; JSON
+            tokens.add(a)
     if kind != "page":
         # A submission's look-ups before its transaction (the submit key, the grid, the
         # category, the team, whom to tell, an API key) could each be cached in the
         # process: the floor under a submission is its writes and what it reads inside
         # its transaction (the chain head, under its lock).
-        steps = [s for s in steps if s[2] or not s[0].lstrip().upper().startswith("SELECT")]
-    return Script(method, path, kind, steps, number, case_id, seq, tokens)
+        kept = [i for i, s in enumerate(steps)
+                if s[2] or not s[0].lstrip().upper().startswith("SELECT")]
+        roles = {(kept.index(i), j): role for (i, j), role in roles.items() if i in kept}
+        steps = [steps[i] for i in kept]
+    return Script(method, path, kind, steps, number, case_id, seq, tokens, roles)
+
+
+_INSERT = re.compile(r'INSERT INTO \S+ \(([^)]*)\) VALUES ((?:\([^()]*\)(?:, )?)+)')
+_ASSIGN = re.compile(r'"?(\w+)"? = %s')
+_ROLE_COLUMNS = {"case_id": "case_id", "seq": "seq"}
+
+
+def _placeholder_columns(sql: str) -> list[str | None]:
+    """The column each %s of an INSERT's VALUES or an UPDATE's SET fills, in order
+    (None for any other, such as a WHERE's)."""
+    named: dict[int, str] = {}
+    for insert in _INSERT.finditer(sql):
+        columns = [c.strip().strip('"') for c in insert.group(1).split(",")]
+        for row in re.finditer(r"\(([^()]*)\)", insert.group(2)):
+            at = insert.start(2) + row.start(1)
+            for column, item in zip(columns, row.group(1).split(", "), strict=True):
+                if item == "%s":
+                    named[at] = column
+                at += len(item) + 2
+    for assign in _ASSIGN.finditer(sql):
+        named[assign.end() - 2] = assign.group(1)
+    return [named.get(m.start()) for m in re.finditer("%s", sql)]
+
+
+def _roles(steps: list, case_id: int, seq: int) -> dict[tuple[int, int], str]:
+    recorded = {"case_id": case_id, "seq": seq}
+    roles = {}
+    for i, (sql, params, _) in enumerate(steps):
+        columns = _placeholder_columns(sql)
+        if len(columns) != len(params):
+            raise SystemExit(f"floor: {len(params)} values for {len(columns)} %s: {sql[:80]}")
+        for j, column in enumerate(columns):
+            role = _ROLE_COLUMNS.get(column or "")
+            if role is None or sql.startswith(_CASE):
+                continue
+            if params[j] != recorded[role]:
+                raise SystemExit(f"floor: {column} is {params[j]}, not {recorded[role]}")
+            roles[(i, j)] = role
+    return roles
 
 
 def _recorded(send) -> tuple[list, str, int, int]:
@@ -126,19 +169,20 @@ def replay(script: Script) -> str:
     i = 0
     while i < len(steps):
         if not steps[i][2]:
-            _run(connection, script, steps[i], new, tokens)
+            _run(connection, script, i, new, tokens)
             i += 1
             continue
         with transaction.atomic():
             while i < len(steps) and steps[i][2]:
-                _run(connection, script, steps[i], new, tokens)
+                _run(connection, script, i, new, tokens)
                 i += 1
     return new.get("number", "")
 
 
-def _run(connection, script: Script, step, new: dict, tokens: dict) -> None:
-    sql, params, _ = step
-    values = [_swapped(value, script, new, tokens) for value in params]
+def _run(connection, script: Script, index: int, new: dict, tokens: dict) -> None:
+    sql, params, _ = script.steps[index]
+    values = [new[script.roles[(index, j)]] if (index, j) in script.roles
+              else _swapped(value, script, new, tokens) for j, value in enumerate(params)]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         rows = cursor.fetchall() if cursor.description is not None else []
@@ -151,14 +195,6 @@ def _run(connection, script: Script, step, new: dict, tokens: dict) -> None:
 
 
 def _swapped(value: Any, script: Script, new: dict, tokens: dict) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        if value == script.case_id and "case_id" in new:
-            return new["case_id"]
-        if value == script.seq and "seq" in new:
-            return new["seq"]
-        return value
     if not isinstance(value, str):
         return value
     if value in tokens:

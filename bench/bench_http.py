@@ -616,7 +616,7 @@ def main() -> int:
         floors = [] if args.no_floor else _floors(servers, endpoints)
         twins = _sync_twins(servers) if args.sync_too and args.threads else []
         if args.before:
-            twins += _before(args.before, servers)
+            twins += _before(args.before, servers + twins)
         servers += twins + floors
         bare.start("bench_http:bare_app")
         bare.facts = {**servers[0].facts, "check_reports": False} if servers else {}
@@ -665,7 +665,7 @@ def _floors(servers: list[Server], endpoints: list[Endpoint]) -> list[Server]:
     for server in servers:
         _child(server.env, "--record-floor", json.dumps(server.facts))
         floor = Server(f"{server.name}@floor", server.env, facts=dict(server.facts),
-                       serves=tuple(FLOOR_ENDPOINTS))
+                       serves=tuple(FLOOR_ENDPOINTS), threads=server.threads)
         floor.start("bench_floor:application")
         floors.append(floor)
     return floors

@@ -105,3 +105,16 @@ def test_sensitive_categories_stay_off_the_public_page(client, city) -> None:
     found = client.get("/report/nearby", {"category": city.category.pk, "lon": 121.305,
                                           "lat": 28.305}).json()
     assert [c["category"] for c in found["cases"]] == ["暴露垃圾"]
+
+
+def test_the_scanned_grid_is_remembered_from_the_latest_scan(client, city) -> None:
+    """Each scan sets the signed cookie again, so it lasts from the latest scan; looking
+    at the page writes no session."""
+    from django.conf import settings
+
+    for _ in range(2):
+        response = client.get(grid_qr_path(city.grid.code))
+        cookie = response.cookies["linge_qr"]
+        assert cookie.value.startswith(f"{city.grid.code}:")
+        assert cookie["max-age"] == settings.SESSION_COOKIE_AGE and cookie["httponly"]
+        assert "sessionid" not in response.cookies

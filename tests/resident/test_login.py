@@ -49,6 +49,11 @@ def test_a_second_code_within_a_minute_is_refused(client) -> None:
 
 
 def test_logout_keeps_nothing_of_the_resident(client, city) -> None:
+    from linge.resident.qr import grid_qr_path
+
+    client.get(grid_qr_path(city.grid.code))  # the scanned grid, kept in a cookie
+    assert client.cookies["linge_qr"].value
     client.force_login(city["resident"])
     assert client.post("/logout").status_code == 302
     assert "_auth_user_id" not in client.session
+    assert client.cookies["linge_qr"].value == ""

@@ -122,9 +122,9 @@ def _scanned_grid_code(request: HttpRequest) -> str | None:
 def _remember_qr_grid(request: HttpRequest, area: Area) -> None:
     # Kept in a signed cookie, not the session: a visitor who only looks at the grid
     # page costs no session row (and no write), and the signature is what lets the
-    # cookie stand for "scanned this grid's QR code" (see _nearby_grid).
-    if _scanned_grid_code(request) != area.code:
-        request.qr_grid_to_remember = area.code
+    # cookie stand for "scanned this grid's QR code" (see _nearby_grid). Set again on
+    # every visit (it costs nothing), so it lasts SESSION_COOKIE_AGE from the latest.
+    request.qr_grid_to_remember = area.code
 
 
 def _remembers_qr_grid(view):
@@ -499,7 +499,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     if tracked:
         request.session[TRACKED] = tracked
-    return redirect(reverse("resident:mine"))
+    response = redirect(reverse("resident:mine"))
+    response.delete_cookie(QR_COOKIE, samesite="Lax")  # as logout used to clear it
+    return response
 
 
 @require_http_methods(["GET", "POST"])
