@@ -96,7 +96,10 @@ def get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes, 
     try:
         conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
-        return response.status, response.read(), dict(response.getheaders())
+        headers: dict[str, str] = {}
+        for name, value in response.getheaders():  # the form sets two cookies
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        return response.status, response.read(), headers
     finally:
         conn.close()
 
