@@ -59,3 +59,17 @@ def test_the_agenda_is_read_once_and_a_new_item_shows_at_once(client, city) -> N
     assert "村口停车难" in client.get(grid_qr_path(city.grid.code)).content.decode()
     item.delete()
     assert "村口停车难" not in client.get(grid_qr_path(city.grid.code)).content.decode()
+
+
+def test_the_grid_page_reads_its_grid_once_and_a_renamed_grid_shows(client, city) -> None:
+    client.get(grid_qr_path(city.grid.code))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(grid_qr_path(city.grid.code)).status_code == 200
+    assert not [q for q in queries.captured_queries if "areas_area" in q["sql"]]
+    city.grid.name = "上墩村第一网格"
+    city.grid.save()
+    village = city.grid.parent
+    village.name = "上墩社区"
+    village.save()
+    page = client.get(grid_qr_path(city.grid.code)).content.decode()
+    assert "上墩村第一网格" in page and "上墩社区" in page

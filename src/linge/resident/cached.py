@@ -1,9 +1,10 @@
-"""What the resident pages repeat on every view, cached: a grid's team, its village's
-deliberation agenda and the category tree of the report form.
+"""What the resident pages repeat on every view, cached: a grid page's grid and village,
+the grid's team, its village's deliberation agenda and the category tree of the report
+form.
 
 The cache is Django's local-memory cache, one per gunicorn process. A change to a
 membership, a user, a category or a deliberation clears the entries of the process that
-made the change at once (the signals below bump a version that is part of every key),
+made the change at once (the signals of resident/apps.py bump a version that is part of every key),
 and the other processes, which cannot hear the signal, drop theirs after TIMEOUT
 seconds. So an edited team or category shows on every page within a minute, and the
 pages pay no query to learn whether anything changed: a version row in the database
@@ -57,3 +58,9 @@ def categories(read) -> list[dict[str, Any]]:
 def deliberations(village_id: int | None, read) -> list[dict[str, Any]]:
     """The village's deliberation agenda on its grid pages; `read(village_id)` reads it."""
     return _kept(f"deliberations:{village_id}", lambda: read(village_id))
+
+
+def grid_with_village(code: str, read) -> Any:
+    """The grid of a grid page with its village loaded; `read(code)` reads them (None
+    for an unknown code, which is not kept)."""
+    return _kept(f"grid:{code}", lambda: read(code))

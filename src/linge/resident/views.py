@@ -102,11 +102,18 @@ def _float(value: str | None) -> float | None:
     return number if number is not None and math.isfinite(number) else None
 
 
-def _signed_grid(code: str | None, signature: str | None) -> Area | None:
-    """The grid of a signed QR link, its village loaded with it (two compiled look-ups
-    cost less than the ORM's one join)."""
+def _signed_grid(code: str | None, signature: str | None, *, kept: bool = False
+                 ) -> Area | None:
+    """The grid of a signed QR link, its village loaded with it; `kept`: as cached for
+    the grid page (resident/cached.py: a renamed grid shows within a minute)."""
     if not code or not signature or not check_signature(code, signature):
         return None
+    return cached.grid_with_village(code, _grid_with_village) if kept else (
+        _grid_with_village(code))
+
+
+def _grid_with_village(code: str) -> Area | None:
+    # Two compiled look-ups cost less than the ORM's one join.
     area = grids.grid_by_code(code)
     if area is not None and area.parent_id is not None:
         area.parent = grids.area_by_id(area.parent_id)
@@ -146,7 +153,7 @@ def _remembers_qr_grid(view):
 @require_GET
 @_remembers_qr_grid
 def grid(request: HttpRequest, code: str) -> HttpResponse:
-    area = _signed_grid(code, request.GET.get("s"))
+    area = _signed_grid(code, request.GET.get("s"), kept=True)
     if area is None:
         return render(request, "resident/bad_qr.html", {"code": code[:20]}, status=404)
     _remember_qr_grid(request, area)
