@@ -531,3 +531,16 @@ def test_a_submit_key_answers_only_whoever_sent_it(city: City) -> None:
     # Following a case into the one it was merged into does not make its key yours.
     workflow.merge(anonymous, city["full_time"], into=named, now=NOW)
     assert not sent_by_visitor(stranger, named, [anonymous.pk])
+
+
+@pytest.mark.django_db
+def test_nearby_search_stays_in_the_scanned_village(city) -> None:
+    from linge.cases.policy import nearby_search_grid
+
+    assert nearby_search_grid(None, city.grid.code) is None  # no scan, no list
+    assert nearby_search_grid("999999999999999", None) is None  # no such grid
+    assert nearby_search_grid(city.grid.code, None) == city.grid.pk
+    assert nearby_search_grid(city.grid.code, city.neighbour_grid.code) == city.neighbour_grid.pk
+    # Another town's grid, or a village code: back to the scanned grid.
+    assert nearby_search_grid(city.grid.code, city.other_town_grid.code) == city.grid.pk
+    assert nearby_search_grid(city.grid.code, city.village.code) == city.grid.pk

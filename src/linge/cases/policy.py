@@ -302,6 +302,21 @@ def newest_public_cases(grid: Area) -> list[tuple[str, str, datetime]]:
     return _GRID_PAGE_ROWS(grid.pk, grid.pk)
 
 
+def nearby_search_grid(scanned_code: str | None, picked_code: str | None) -> int | None:
+    """The grid whose open cases the report form's "same problem nearby" may list when
+    the phone gives no position: the one picked on the map, but only within the village
+    of the grid whose signed QR code this visitor scanned (`scanned_code`, None without
+    a scan), so nobody can list the open cases of arbitrary grids."""
+    if not scanned_code:
+        return None
+    home = Area.objects.filter(code=scanned_code, level=Level.GRID).first()
+    if home is None:
+        return None
+    grid = Area.objects.filter(code=picked_code or scanned_code, level=Level.GRID,
+                               parent_id=home.parent_id).first()
+    return (grid or home).pk
+
+
 def lists_publicly(category_id: int) -> bool:
     """Whether open cases of this category may be shown to strangers (the report
     form's "the same problem nearby", 我也遇到)."""

@@ -129,7 +129,7 @@ def _scanned_grid_code(request: HttpRequest) -> str | None:
 def _remember_qr_grid(request: HttpRequest, area: Area) -> None:
     # Kept in a signed cookie, not the session: a visitor who only looks at the grid
     # page costs no session row (and no write), and the signature is what lets the
-    # cookie stand for "scanned this grid's QR code" (see _nearby_grid). Set again on
+    # cookie stand for "scanned this grid's QR code" (policy.nearby_search_grid). Set again on
     # every visit (it costs nothing), so it lasts SESSION_COOKIE_AGE from the latest.
     request.qr_grid_to_remember = area.code
 
@@ -387,28 +387,13 @@ def where_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"grid": {"code": area.code, "name": area.full_name} if area else None})
 
 
-def _nearby_grid(request: HttpRequest) -> int | None:
-    """The grid to search when the phone gives no position: the one picked on the map,
-    but only within the village of a grid whose signed QR code this visitor scanned, so
-    nobody can list the open cases of arbitrary grids."""
-    scanned = _scanned_grid_code(request)
-    if not scanned:
-        return None
-    home = Area.objects.filter(code=scanned, level=Level.GRID).first()
-    if home is None:
-        return None
-    picked = request.GET.get("grid") or scanned
-    grid = Area.objects.filter(code=picked, level=Level.GRID, parent_id=home.parent_id).first()
-    return (grid or home).pk
-
-
 @require_GET
 def nearby_json(request: HttpRequest) -> JsonResponse:
     category = small_int(request.GET.get("category"))
     if category is None or not policy.lists_publicly(category):
         return JsonResponse({"cases": []})
     lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
-    grid_id = _nearby_grid(request)
+    grid_id = policy.nearby_search_grid(_scanned_grid_code(request), request.GET.get("grid"))
     found = nearby_open_cases(category, lon, lat, grid_id=grid_id)
     # 我也遇到 is offered only on cases this page was shown, so case numbers cannot be
     # walked to read other people's reports.
