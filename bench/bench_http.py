@@ -93,6 +93,8 @@ ENDPOINTS = [
     Endpoint("grid 17", "GET", "{small_grid_path}", target="grid"),
     Endpoint("grid 10k", "GET", "{big_grid_path}", target="grid"),
     Endpoint("inbox", "GET", "/work/", session=True, target="staff"),
+    # A full page of the inbox: the grid worker's 已办结 tab, 30 rows.
+    Endpoint("inbox 30 rows", "GET", "/work/?tab=done", session=True, target="staff"),
     Endpoint("case page", "GET", "/work/case/{case}/", session=True, target="staff"),
     Endpoint("open311 POST", "POST", "/open311/v2/requests.json", body="open311",
              target="open311"),
@@ -157,7 +159,7 @@ def prepare(cases: int) -> dict:
     staff = User.objects.get(username="wangge")
     session = SessionStore()
     session["_auth_user_id"] = str(staff.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "linge.people.auth.LockingBackend"  # as a staff login
     session["_auth_user_hash"] = staff.get_session_auth_hash()
     session.create()
     from django.db import connection
@@ -413,7 +415,8 @@ def _request(port: int, endpoint: Endpoint, facts: dict) -> tuple[float, str | N
 # The floor (bench_floor.py): the statements of one real submission, recorded in
 # process through Linge's WSGI app, replayed by a server that does nothing else.
 
-FLOOR_ENDPOINTS = ("report", "open311 POST", "grid 17", "grid 10k", "inbox", "case page")
+FLOOR_ENDPOINTS = ("report", "open311 POST", "grid 17", "grid 10k", "inbox", "inbox 30 rows",
+                   "case page")
 
 
 def record_floor(facts: dict) -> dict:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.test.utils import CaptureQueriesContext
 
 from linge import prepared
 from linge.cases.models import Category
 from linge.notify.models import Outbox
-from linge.prepared import Prepared
+from linge.prepared import Prepared, PreparedFor, Summary
 
 pytestmark = pytest.mark.django_db
 
@@ -68,10 +68,10 @@ def test_a_marker_that_does_not_reach_the_sql_is_refused() -> None:
     lost = Prepared(lambda code: Category.objects.filter(code=str(code) + "1"), "\x00lost")
     with pytest.raises(ImproperlyConfigured, match="markers"):
         lost("91")
-    related = Prepared(lambda pk: Category.objects.select_related("parent").filter(pk=pk),
-                       -1_000_003)
-    with pytest.raises(ImproperlyConfigured, match="single model"):
-        related(1)
+    prefetched = Prepared(lambda pk: Category.objects.prefetch_related("children").filter(pk=pk),
+                          -1_000_003)
+    with pytest.raises(ImproperlyConfigured, match="prefetch"):
+        prefetched(1)
     with pytest.raises(TypeError):
         CODES()
 
@@ -130,3 +130,98 @@ def test_insert_refuses_a_model_that_listens_to_its_saves() -> None:
     finally:
         post_save.disconnect(sender=Outbox, dispatch_uid="test-prepared-heard")
     assert not Outbox.objects.exists()
+
+
+# select_related, time markers, one row of aggregates, and one plan per key.
+
+WITH_PARENT = Prepared(lambda code: Category.objects.select_related("parent").filter(code=code),
+                       "\x00with-parent")
+
+
+def test_select_related_rows_come_with_their_relations_read() -> None:
+    group = _tree()
+    [leaf] = WITH_PARENT("9101")
+    [top] = WITH_PARENT("91")
+    with CaptureQueriesContext(connection) as queries:
+        assert leaf.parent.pk == group.pk and leaf.parent.name == "市容"
+        assert leaf.name == "垃圾" and leaf.accept_within == Decimal("0.50")
+        assert top.parent is None
+    assert len(queries) == 0
+
+
+SENT_SINCE = Prepared(lambda since: Outbox.objects.filter(created_at__gte=since)
+                      .order_by("key").values_list("key", flat=True),
+                      datetime(1901, 2, 3, 4, 5, 6, 7, UTC))
+
+
+def test_a_time_marker_is_replaced_by_the_time_given() -> None:
+    for key, hour in (("a", 8), ("b", 9), ("c", 10)):
+        Outbox.objects.create(key=key, channel="inbox", text="x",
+                              created_at=datetime(2026, 11, 30, hour, tzinfo=UTC))
+    assert SENT_SINCE(datetime(2026, 11, 30, 9, tzinfo=UTC)) == ["b", "c"]
+    assert SENT_SINCE(datetime(2026, 11, 30, 9, 0, 0, 1, tzinfo=UTC)) == ["c"]
+    # The same instant in Beijing time: the backend's adaptation is applied to it.
+    beijing = datetime(2026, 11, 30, 17, tzinfo=timezone(timedelta(hours=8)))
+    assert SENT_SINCE(beijing) == ["b", "c"]
+    with pytest.raises(ImproperlyConfigured, match="aware"):
+        Prepared(lambda since: Outbox.objects.filter(created_at__gte=since), datetime(1901, 2, 3))
+
+
+GROUP_SUMMARY = Prepared(lambda parent: Summary(
+    Category.objects.filter(parent_id=parent),
+    {"all": Count("pk"), "active": Count("pk", filter=Q(active=True)),
+     "slow": Count("pk", filter=Q(accept_within__gt=1))}), -1_000_005)
+
+
+def test_a_summary_is_the_dict_aggregate_gives() -> None:
+    group = _tree()
+    assert GROUP_SUMMARY(group.pk) == [{"all": 3, "active": 2, "slow": 1}]
+    assert GROUP_SUMMARY.first(-5) == {"all": 0, "active": 0, "slow": 0}
+    grouped = Prepared(lambda parent: Summary(
+        Category.objects.filter(parent_id=parent).values("code").annotate(n=Count("pk")),
+        {"all": Count("pk")}), -1_000_006)
+    with pytest.raises(ImproperlyConfigured, match="plain"):
+        grouped(group.pk)
+
+
+def _under(parent: Category, code_start: str):
+    return Category.objects.filter(parent=parent, code__startswith=code_start).order_by(
+        "code").values_list("code", flat=True)
+
+
+def test_prepared_for_keeps_one_plan_per_key() -> None:
+    group = _tree()
+    by_start = PreparedFor(lambda start, parent: _under(parent, start), -1_000_007, keep=2)
+    # The key stands for the context: the start of the code is baked into each plan.
+    assert by_start("9101", "9101", group.pk) == ["9101"]
+    assert by_start("910", "910", group.pk) == ["9101", "9102", "9103"]
+    assert by_start("9101", "ignored: the plan of 9101 is kept", group.pk) == ["9101"]
+    assert by_start("9102", "9102", group.pk) == ["9102"]  # a third key drops the first
+    assert by_start("9101", "9103", group.pk) == ["9103"]  # built again, from this context
+    assert by_start.first("910", "910", -5) is None
+
+
+def _server_prepared(text: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+                       [f"%{text}%"])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+def test_on_postgresql_a_compiled_query_is_planned_once_per_connection(settings) -> None:
+    group = _tree()
+    marked = Prepared(lambda parent: Category.objects.filter(parent_id=parent, name="垃圾")
+                      .values_list("code", flat=True), -1_000_008)
+    assert marked(group.pk) == ["9101"]
+    assert marked(-5) == []
+    [statement] = _server_prepared('"cases_category"."name" = $')
+    assert "$1" in statement and "$2" in statement
+    # Django's own queries are not prepared (they bind in the client).
+    list(Category.objects.filter(name="路灯").values_list("code"))
+    assert _server_prepared("路灯") == [] and _server_prepared('"name" = $') == [statement]
+    settings.LINGE_DB_PREPARED_STATEMENTS = False
+    unprepared = Prepared(lambda parent: Category.objects.filter(parent_id=parent, name="停用")
+                          .values_list("code", flat=True), -1_000_009)
+    assert unprepared(group.pk) == ["9103"]
+    assert len(_server_prepared('"cases_category"."name" = $')) == 1

@@ -7,11 +7,14 @@ and a rollback do, which a test wrapped in its own transaction never sees.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from linge.sessions import SessionStore
 
@@ -175,3 +178,14 @@ def test_reload_reads_what_another_request_wrote() -> None:
     with CaptureQueriesContext(connection) as queries:
         mine.save()  # what it read is what is stored: nothing to write back
     assert _writes(queries) == []
+
+
+def test_an_expired_session_is_not_read() -> None:
+    store = SessionStore()
+    store["tracked"] = [7]
+    store.create()
+    assert _stored(store.session_key) == {"tracked": [7]}
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1))
+    again = SessionStore(store.session_key)
+    assert again.load() == {} and again.session_key is None

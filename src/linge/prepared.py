@@ -9,30 +9,58 @@ stand for its arguments; every call then runs the same SQL with the real values 
 markers' places and converts the rows with the ORM's own converters, so it returns
 exactly what iterating the queryset would: model instances, tuples or single values.
 
-What it supports is kept small on purpose: one model, no select_related, no prefetch,
-no annotations on model rows. A queryset outside that fails loudly on first use.
+What it supports is kept small on purpose: model rows (with their select_related
+relations), values rows and single values, and one row of aggregates (`Summary`); no
+prefetch, no annotations on model rows. A queryset outside that fails loudly on first use.
+Markers are ints, strs or aware datetimes (these reach the SQL as the backend adapts
+them: a string on SQLite).
+
+`PreparedFor` keeps one `Prepared` per key, for queries whose shape depends on more
+than their arguments: a staff member's scope (`cases.policy.case_scope`) decides which
+grids, towns or units an inbox reads, so the inbox's queries are compiled once per scope.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
-from django.db.models import QuerySet, signals
-from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
+from django.db.models import Expression, QuerySet, signals
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a `Prepared` build returns for one row of aggregates over a queryset, as
+    `queryset.aggregate(**aggregates)` gives it (a dict), without the ORM's cost."""
+
+    queryset: QuerySet
+    aggregates: dict[str, Expression]
 
 
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    slots: tuple[tuple[bool, Any], ...]  # (is an argument, its index or the constant)
+    # (the argument's index, or -1 for a constant; the constant, or how the backend
+    # adapts the argument: None when it takes it as it is)
+    slots: tuple[tuple[int, Any], ...]
     converters: tuple
-    kind: type
+    kind: type | str
     model: Any
     attnames: tuple[str, ...]
+    related: tuple = ()  # select_related: Django's populators of the related objects
+    names: tuple[str, ...] = ()  # a summary's aggregates, in their columns' order
 
 
 class Prepared:
@@ -40,7 +68,9 @@ class Prepared:
     must reach the SQL unchanged (an int, a str), once, and differ from every constant
     of the query. `prepared(*args)` returns the list the queryset would."""
 
-    def __init__(self, build: Callable[..., QuerySet], *markers: Any) -> None:
+    def __init__(self, build: Callable[..., QuerySet | Summary], *markers: Any) -> None:
+        if any(isinstance(m, datetime) and m.tzinfo is None for m in markers):
+            raise ImproperlyConfigured("a datetime marker must be aware")
         self._build = build
         self._markers = markers
         self._plans: dict[str, _Plan] = {}
@@ -52,51 +82,172 @@ class Prepared:
         alias = self._alias
         plan = self._plans.get(alias) if alias else None
         if plan is None:
-            queryset = self._build(*self._markers)
+            built = self._build(*self._markers)
+            queryset = built.queryset if isinstance(built, Summary) else built
             alias = self._alias = router.db_for_read(queryset.model)
-            plan = self._plans[alias] = self._compile(queryset, alias)
-        params = [args[value] if is_arg else value for is_arg, value in plan.slots]
+            plan = self._plans[alias] = self._compile(built, alias)
+        params = [value if index < 0 else args[index] if value is None else value(args[index])
+                  for index, value in plan.slots]
         connection = connections[alias]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
         converted = _converted(rows, plan.converters, connection) if plan.converters else rows
         if plan.kind is ModelIterable:
-            return [plan.model.from_db(alias, plan.attnames, row) for row in converted]
+            return [self._model_row(plan, alias, row) for row in converted]
         if plan.kind is FlatValuesListIterable:
             return [row[0] for row in converted]
+        if plan.kind == "summary":
+            return [dict(zip(plan.names, row, strict=True)) for row in converted]
         return [tuple(row) for row in converted]
+
+    @staticmethod
+    def _model_row(plan: _Plan, alias: str, row: Any) -> Any:
+        if not plan.related:
+            return plan.model.from_db(alias, plan.attnames, row)
+        obj = plan.model.from_db(alias, plan.attnames, row[:len(plan.attnames)])
+        for populator in plan.related:
+            populator.populate(row, obj)
+        return obj
 
     def first(self, *args: Any) -> Any:
         found = self(*args)
         return found[0] if found else None
 
-    def _compile(self, queryset: QuerySet, alias: str) -> _Plan:
+    def _compile(self, built: QuerySet | Summary, alias: str) -> _Plan:
+        if isinstance(built, Summary):
+            return self._compile_summary(built, alias)
+        queryset = built
         kind = queryset._iterable_class
         if kind not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
             raise ImproperlyConfigured(f"Prepared does not run {kind.__name__} querysets")
-        if queryset._prefetch_related_lookups or queryset.query.select_related:
-            raise ImproperlyConfigured("Prepared runs a single model's rows only")
+        if queryset._prefetch_related_lookups:
+            raise ImproperlyConfigured("Prepared does not prefetch")
+        if kind is not ModelIterable and queryset.query.select_related:
+            raise ImproperlyConfigured("Prepared reads select_related into model rows only")
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = []
-        for value in params:
-            found = [i for i, marker in enumerate(self._markers)
-                     if type(value) is type(marker) and value == marker]
-            slots.append((True, found[0]) if found else (False, value))
-        used = sorted(index for is_arg, index in slots if is_arg)
-        if used != list(range(len(self._markers))):
-            raise ImproperlyConfigured(f"markers {self._markers!r} must each reach the SQL "
-                                       f"once, unchanged; got {params!r}")
+        slots = self._slots(params, alias)
         attnames: tuple[str, ...] = ()
+        related: tuple = ()
         if kind is ModelIterable:
             info = compiler.klass_info
-            if compiler.annotation_col_map or info.get("related_klass_infos"):
+            if compiler.annotation_col_map or queryset._known_related_objects:
                 raise ImproperlyConfigured("Prepared model rows carry no annotations")
             start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+            if start != 0:
+                raise ImproperlyConfigured("Prepared model rows start with the model's columns")
             attnames = tuple(col[0].target.attname for col in compiler.select[start:end])
+            related = tuple(get_related_populators(info, compiler.select, alias))
         converters = tuple(compiler.get_converters([col[0] for col in compiler.select]).items())
-        return _Plan(sql, tuple(slots), converters, kind, queryset.model, attnames)
+        return _Plan(sql, slots, converters, kind, queryset.model, attnames, related)
+
+    def _compile_summary(self, summary: Summary, alias: str) -> _Plan:
+        """The simple case of Django's `Query.get_aggregation`: aggregates over the
+        filtered rows, no GROUP BY, no subquery; anything else is refused."""
+        query = summary.queryset.query.chain()
+        if (query.is_sliced or query.distinct or query.combinator or query.annotations
+                or query.group_by is not None or query.select_related):
+            raise ImproperlyConfigured("Prepared sums up a plain filtered queryset only")
+        aggregates = {}
+        for name, expression in summary.aggregates.items():
+            resolved = expression.resolve_expression(query, allow_joins=True, reuse=None,
+                                                     summarize=True)
+            if not resolved.contains_aggregate:
+                raise ImproperlyConfigured(f"{name} is not an aggregate")
+            aggregates[name] = resolved
+        query.clear_ordering(force=True)
+        query.select, query.default_cols, query.extra = (), False, {}
+        query.annotations = aggregates
+        query.set_annotation_mask(aggregates)
+        compiler = query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        columns = [col[0] for col in compiler.select]
+        converters = tuple(compiler.get_converters(columns).items())
+        names = tuple(col[2] for col in compiler.select)
+        if sorted(names) != sorted(aggregates):
+            raise ImproperlyConfigured(f"summary columns {names!r} are not its aggregates")
+        return _Plan(sql, self._slots(params, alias), converters, "summary", query.model, (),
+                     names=names)
+
+    def _slots(self, params: Any, alias: str) -> tuple[tuple[int, Any], ...]:
+        """Each parameter as a marker's argument (with the backend's adaptation) or a
+        constant; every marker must reach the SQL, unchanged or as adapted."""
+        ops = connections[alias].ops
+        forms = []
+        for marker in self._markers:
+            if isinstance(marker, datetime):
+                forms.append((ops.adapt_datetimefield_value(marker),
+                              ops.adapt_datetimefield_value))
+            else:
+                forms.append((marker, None))
+        slots = []
+        for value in params:
+            found = [i for i, (form, _adapt) in enumerate(forms)
+                     if type(value) is type(form) and value == form]
+            slots.append((found[0], forms[found[0]][1]) if found else (-1, value))
+        if {index for index, _value in slots if index >= 0} != set(range(len(self._markers))):
+            raise ImproperlyConfigured(f"markers {self._markers!r} must each reach the SQL, "
+                                       f"unchanged; got {params!r}")
+        return tuple(slots)
+
+
+class PreparedFor:
+    """`PreparedFor(build, *markers)`: one `Prepared` for each key; `prepared(key,
+    context, *args)` runs the one of `key`, built on first use as `build(context,
+    *markers)`. The key must stand for everything in `context` the query depends on.
+    At most `keep` keys are kept (the oldest built is dropped first)."""
+
+    def __init__(self, build: Callable[..., QuerySet | Summary], *markers: Any,
+                 keep: int = 2048) -> None:
+        self._build = build
+        self._markers = markers
+        self._keep = keep
+        self._by_key: dict[Hashable, Prepared] = {}
+
+    def __call__(self, key: Hashable, context: Any, *args: Any) -> list:
+        prepared = self._by_key.get(key)
+        if prepared is None:
+            if len(self._by_key) >= self._keep:
+                # Another thread may drop the same one: pop, not del.
+                self._by_key.pop(next(iter(self._by_key), None), None)
+            prepared = Prepared(lambda *markers: self._build(context, *markers), *self._markers)
+            self._by_key[key] = prepared
+        return prepared(*args)
+
+    def first(self, key: Hashable, context: Any, *args: Any) -> Any:
+        found = self(key, context, *args)
+        return found[0] if found else None
+
+
+def _cursor(connection: Any) -> Any:
+    """A cursor of this connection; on PostgreSQL, one that prepares what it runs on the
+    server (once per connection and statement text: psycopg keeps them), so a join
+    that took PostgreSQL 7 ms to plan is planned once. Django's own cursors never
+    prepare: they bind parameters in the client. Wrapped as Django wraps its cursors,
+    so `execute_wrapper` sees these statements as any other; where queries are logged
+    (DEBUG, tests counting them), a plain cursor, as the log reads the SQL it sent."""
+    if (connection.vendor != "postgresql" or not settings.LINGE_DB_PREPARED_STATEMENTS
+            or connection.queries_logged):
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        raw = _preparing_cursor_type()(connection.connection)
+    return connection.make_cursor(raw)
+
+
+@cache
+def _preparing_cursor_type() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                    binary: bool | None = None) -> Any:
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
 
 
 def _converted(rows: list, converters: tuple, connection: Any) -> list:

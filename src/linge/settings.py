@@ -131,6 +131,12 @@ TEMPLATES = [
 ]
 
 
+# PostgreSQL: the queries compiled once (linge/prepared.py) are also prepared on the
+# server, once per connection, so it plans them once. Off behind a pooler that hands
+# one client's statements to several server connections (PgBouncer's transaction mode).
+LINGE_DB_PREPARED_STATEMENTS = env_bool("LINGE_DB_PREPARED_STATEMENTS", True)
+
+
 def _database() -> dict:
     url = env_str("LINGE_DATABASE_URL", f"sqlite:///{VAR_DIR / 'linge.sqlite3'}")
     try:
@@ -160,6 +166,11 @@ def _database() -> dict:
         config["TEST"] = {"NAME": str(test_name)}
     elif engine == "django.db.backends.postgresql":
         config["CONN_HEALTH_CHECKS"] = True
+        if LINGE_DB_PREPARED_STATEMENTS:
+            # psycopg prepares a statement asked to (linge/prepared.py asks) only where
+            # the connection has a threshold; Django's cursors bind in the client and
+            # never prepare. Past reach, so nothing is prepared by count alone.
+            config.setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
     else:
         raise ImproperlyConfigured(f"LINGE_DATABASE_URL: unsupported database engine {engine}")
     return config

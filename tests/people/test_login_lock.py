@@ -144,3 +144,25 @@ def test_a_staff_session_slides_with_use(city: City, monkeypatch) -> None:
     monkeypatch.setattr(time, "time", lambda: later)
     assert staff.get("/work/").status_code == 200
     assert Session.objects.get().expire_date > first
+
+
+def test_a_staff_session_ends_with_its_user_deactivated_or_removed(
+        client: Client, city: City) -> None:
+    worker = city["full_time"]
+    assert work_login(client, worker.username, PASSWORD).status_code == 302
+    stored = Session.objects.get().get_decoded()
+    assert stored["_auth_user_backend"] == "linge.people.auth.LockingBackend"
+    assert client.get("/work/").status_code == 200
+    worker.is_active = False
+    worker.save()
+    assert client.get("/work/").status_code == 302  # back to the login form
+    worker.is_active = True
+    worker.save()
+    assert work_login(client, worker.username, PASSWORD).status_code == 302
+    assert client.get("/work/").status_code == 200
+    session = Session.objects.get(session_key=client.cookies["sessionid"].value)
+    data = session.get_decoded()
+    data["_auth_user_id"] = "999999"  # a user since removed
+    session.session_data = Session.objects.encode(data)
+    session.save()
+    assert client.get("/work/").status_code == 302

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.db import connections
 from django.db.backends.signals import connection_created
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,6 +22,16 @@ class CasesConfig(AppConfig):
         connection_created.connect(search.register_sqlite_function,
                                    dispatch_uid="linge_terms")
         post_migrate.connect(_reinstall_search, sender=self, dispatch_uid="linge_search")
+
+        from linge import memo
+        from linge.areas.models import Area
+        from linge.cases.models import Category
+
+        # The inbox's filter choices are kept (cases/inbox.py, linge/memo.py).
+        for model in (Area, Category):
+            for signal in (post_save, post_delete):
+                signal.connect(memo.invalidate, sender=model,
+                               dispatch_uid=f"cases-memo-{signal is post_save}-{model.__name__}")
 
         from linge.cases import jobs
         from linge.notify import worker

@@ -7,20 +7,25 @@ exports and the case page agree whether or not the worker has run.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from linge import memo
 from linge.cases import deadlines, policy, search
 from linge.cases.models import DONE_STATES, Case, Category, Light, Source, State
 from linge.people.models import UnitKind, User
 from linge.people.privacy import mask_phone  # noqa: F401 (used as module.mask_phone)
 from linge.people.roles import Roles
 from linge.plaintext import small_int, strip_controls
+from linge.prepared import PreparedFor, Summary
 
 STAGE_LABELS = {"accept": _("受理"), "resolve": _("办结"), "dispatch": _("派遣"),
                 "handle": _("处置")}
@@ -35,6 +40,7 @@ TABS: list[tuple[str, str]] = [
     ("done", _("已办结")),
 ]
 TAB_KEYS = {key for key, _label in TABS}
+TIMED_TABS = {"due_soon", "overdue"}  # the others are conditions on the state alone
 DUE_SOON_LIMIT = 2000
 
 
@@ -71,20 +77,28 @@ def _tab_q(tab: str, now: datetime) -> Q | None:
     return None
 
 
+def _near_deadlines(qs: QuerySet[Case], now: datetime, horizon: datetime) -> QuerySet[Case]:
+    """Cases whose current deadline falls between now and the horizon, with only what
+    their light needs."""
+    return qs.filter(deadlines.due_within_q(now, horizon)).select_related("category").only(
+        "pk", "state", "accept_due", "resolve_due", "accept_budget", "resolve_budget",
+        "stage_due", "stage_budget",
+        "category__accept_unit", "category__resolve_unit",
+    )[:DUE_SOON_LIMIT]
+
+
+def _yellow(near: Iterable[Case], now: datetime) -> list[int]:
+    return [c.pk for c in near
+            if (d := deadlines.current(c)) is not None and d.light(now) == Light.YELLOW]
+
+
 def tab_filter(qs: QuerySet[Case], tab: str, now: datetime) -> QuerySet[Case]:
     condition = _tab_q(tab, now)
     if condition is not None:
         return qs.filter(condition)
     if tab == "due_soon":
-        near = qs.filter(deadlines.due_within_q(now, now + deadlines.LOOKAHEAD)).select_related(
-            "category").only(
-            "pk", "state", "accept_due", "resolve_due", "accept_budget", "resolve_budget",
-            "stage_due", "stage_budget",
-            "category__accept_unit", "category__resolve_unit",
-        )[:DUE_SOON_LIMIT]
-        yellow = [c.pk for c in near
-                  if (d := deadlines.current(c)) is not None and d.light(now) == Light.YELLOW]
-        return qs.filter(pk__in=yellow)
+        return qs.filter(pk__in=_yellow(_near_deadlines(qs, now, now + deadlines.LOOKAHEAD),
+                                        now))
     return qs
 
 
@@ -92,15 +106,92 @@ OPEN_TABS = ("submitted", "doing", "escalated", "verifying", "overdue")
 _OPEN_STATES = [state for state in State.values if state not in DONE_STATES]
 
 
+def _open_counts(qs: QuerySet[Case], now: datetime) -> Summary:
+    return Summary(qs.filter(state__in=_OPEN_STATES),
+                   {tab: Count("pk", filter=_tab_q(tab, now)) for tab in OPEN_TABS})
+
+
+def _done_count(qs: QuerySet[Case]) -> Summary:
+    return Summary(qs.filter(state__in=DONE_STATES), {"done": Count("pk")})
+
+
 def tab_counts(qs: QuerySet[Case], now: datetime) -> dict[str, int]:
     """Every tab's count in three queries: the open tabs in one pass over the open cases
     (as many as are in progress, however long the history), the done tab on its own
-    (it grows with the years; the state index counts it), and due-soon."""
-    counts = qs.filter(state__in=_OPEN_STATES).aggregate(
-        **{tab: Count("pk", filter=_tab_q(tab, now)) for tab in OPEN_TABS})
-    counts["done"] = tab_filter(qs, "done", now).count()
-    counts["due_soon"] = tab_filter(qs, "due_soon", now).count()
+    (it grows with the years; the state index counts it), and the cases near their
+    deadline, whose lights pick the due-soon ones."""
+    summed = _open_counts(qs, now)
+    counts = summed.queryset.aggregate(**summed.aggregates)
+    summed = _done_count(qs)
+    counts.update(summed.queryset.aggregate(**summed.aggregates))
+    counts["due_soon"] = len(_yellow(_near_deadlines(qs, now, now + deadlines.LOOKAHEAD), now))
     return counts
+
+
+# The same three queries for a whole scope (no filter but the tab: an inbox as it opens),
+# compiled once per scope: compiling them cost twenty times what running them does.
+# The markers stand for `now` and the due-soon horizon.
+_NOW, _HORIZON = datetime(1901, 2, 3, 4, 5, 6, 789, UTC), datetime(1902, 3, 4, 5, 6, 7, 891, UTC)
+_SCOPE_OPEN = PreparedFor(lambda scope, now: _open_counts(policy.scope_cases(scope), now), _NOW)
+_SCOPE_DONE = PreparedFor(lambda scope: _done_count(policy.scope_cases(scope)))
+_SCOPE_NEAR = PreparedFor(
+    lambda scope, now, horizon: _near_deadlines(policy.scope_cases(scope), now, horizon),
+    _NOW, _HORIZON)
+
+
+def scope_tab_counts(scope: policy.CaseScope, now: datetime) -> dict[str, int]:
+    """`tab_counts` of all the cases of a staff scope."""
+    counts = _SCOPE_OPEN.first(scope, scope, now)
+    counts.update(_SCOPE_DONE.first(scope, scope))
+    near = _SCOPE_NEAR(scope, scope, now, now + deadlines.LOOKAHEAD)
+    counts["due_soon"] = len(_yellow(near, now))
+    return counts
+
+
+# What an inbox row shows besides the case, read with it; not the grid's boundary (a
+# polygon's JSON, decoded for every row).
+LISTED_WITH_CASE = ("category", "grid", "dispatched_unit")
+
+
+def _tab_rows(qs: QuerySet[Case], tab: str, now: datetime) -> QuerySet[Case]:
+    return (tab_filter(qs, tab, now).select_related(*LISTED_WITH_CASE).defer("grid__boundary")
+            .order_by("-created_at"))
+
+
+def _scope_window(context: tuple, *now: datetime) -> QuerySet[Case]:
+    scope, tab, start, stop = context
+    return _tab_rows(policy.scope_cases(scope), tab, now[0] if now else _NOW)[start:stop]
+
+
+_SCOPE_WINDOW = PreparedFor(_scope_window)  # tabs of states only
+_SCOPE_WINDOW_AT = PreparedFor(_scope_window, _NOW)  # tabs that depend on the time
+
+
+class _ScopeRows:
+    """A tab of a scope's inbox, newest first, for the paginator to slice: each page a
+    query compiled once per (scope, tab, page)."""
+
+    def __init__(self, scope: policy.CaseScope, tab: str, now: datetime) -> None:
+        self.scope, self.tab, self.now = scope, tab, now
+
+    def __getitem__(self, window: slice) -> list[Case]:
+        key = (self.scope, self.tab, window.start or 0, window.stop)
+        if self.tab in TIMED_TABS:
+            return _SCOPE_WINDOW_AT(key, key, self.now)
+        return _SCOPE_WINDOW(key, key)
+
+
+def listing(user: User, f: Filters, now: datetime) -> tuple[dict[str, int], Any]:
+    """Every tab's count and the cases of the shown tab, newest first, for a paginator
+    to slice. An inbox as it opens (no filter but the tab) runs queries compiled once
+    per staff scope; a filtered one builds them."""
+    scope = policy.case_scope(user)
+    if scope is not None and not f.narrows() and f.tab in TAB_KEYS - {"due_soon"}:
+        return scope_tab_counts(scope, now), _ScopeRows(scope, f.tab, now)
+    base = filtered(user, f, now, with_tab=False)
+    counts = (scope_tab_counts(scope, now) if scope is not None and not f.narrows()
+              else tab_counts(base, now))
+    return counts, _tab_rows(base, f.tab, now)
 
 
 @dataclass
@@ -112,6 +203,11 @@ class Filters:
     source: str = ""
     since: date | None = None
     until: date | None = None
+
+    def narrows(self) -> bool:
+        """Whether anything but the tab narrows the list down."""
+        return any(getattr(self, key) not in ("", None)
+                   for key in ("q", "category", "area", "source", "since", "until"))
 
     def as_query(self) -> str:
         query = QueryDict(mutable=True)
@@ -208,13 +304,22 @@ def countdown(due: datetime, now: datetime) -> str:
 
 def filter_choices(user: User) -> dict:
     """Categories, areas and sources for the filter form, within the user's reach, as
-    (value, label) pairs; a subcategory's label is indented under its parent's."""
-    categories = Category.objects.filter(active=True).order_by("code")
+    (value, label) pairs; a subcategory's label is indented under its parent's. The
+    categories and a staff scope's areas are kept in the process (`linge.memo`)."""
+    scope = policy.case_scope(user)
+
+    def areas() -> list[tuple[int, str]]:
+        return list(policy.filter_areas(user).order_by("code").values_list("pk", "name")[:500])
+
+    scope_key = hashlib.sha256(repr(scope).encode()).hexdigest()[:32]
     return {
-        "categories": [(pk, f"　{name}" if parent_id else name)
-                       for pk, name, parent_id in categories.values_list("pk", "name",
-                                                                          "parent_id")],
-        "areas": list(policy.filter_areas(user).order_by("code").values_list("pk", "name")
-                      [:500]),
+        "categories": memo.kept("inbox-categories", _category_choices),
+        "areas": areas() if scope is None else memo.kept(f"inbox-areas:{scope_key}", areas),
         "sources": Source.choices,
     }
+
+
+def _category_choices() -> list[tuple[int, str]]:
+    categories = Category.objects.filter(active=True).order_by("code")
+    return [(pk, f"　{name}" if parent_id else name)
+            for pk, name, parent_id in categories.values_list("pk", "name", "parent_id")]

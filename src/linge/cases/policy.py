@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -28,7 +29,7 @@ from linge.people.roles import (
     Actor,
     roles_of,
 )
-from linge.prepared import Prepared
+from linge.prepared import Prepared, PreparedFor
 
 
 class Capacity(StrEnum):
@@ -180,6 +181,51 @@ def sees_everything(user: User) -> bool:
     return roles.admin or roles.city_leader
 
 
+class CaseScope(NamedTuple):
+    """A staff member's reach over cases, from their roles: all cases, or those of
+    these grids, villages, towns, handling units and led areas."""
+
+    everything: bool
+    grids: tuple[int, ...] = ()
+    villages: tuple[int, ...] = ()
+    towns: tuple[int, ...] = ()
+    units: tuple[int, ...] = ()
+    leader_areas: tuple[int, ...] = ()
+
+
+def _staff_scope(user: User) -> CaseScope:
+    if sees_everything(user):
+        return CaseScope(everything=True)
+    roles = roles_of(user)
+    return CaseScope(False, tuple(sorted(roles.grids)), tuple(sorted(roles.villages)),
+                     tuple(sorted(roles.towns)), tuple(sorted(roles.handler_units)),
+                     tuple(sorted(roles.leader_areas)))
+
+
+def case_scope(user: User) -> CaseScope | None:
+    """What `visible_cases(user)` depends on, as a key for queries compiled once per
+    scope (`linge.prepared.PreparedFor`); None for a visitor and for a resident, whose
+    own cases depend on rows (what they reported, supported, phoned in)."""
+    if not user.is_authenticated or user.is_resident:
+        return None
+    return _staff_scope(user)
+
+
+def _scope_q(scope: CaseScope, q: Q) -> Q:
+    if scope.grids:
+        q |= Q(grid_id__in=list(scope.grids))
+    if scope.villages:
+        q |= Q(village_id__in=list(scope.villages))
+    if scope.towns:
+        q |= Q(town_id__in=list(scope.towns))
+    if scope.units:
+        q |= Q(dispatched_unit_id__in=list(scope.units))
+    if scope.leader_areas:
+        leader = list(scope.leader_areas)
+        q |= Q(town_id__in=leader) | Q(village_id__in=leader) | Q(grid_id__in=leader)
+    return q
+
+
 def visible_cases_filter(user: User) -> Q | None:
     """A filter on Case for what `user` may see; None means everything.
 
@@ -189,24 +235,20 @@ def visible_cases_filter(user: User) -> Q | None:
     """
     if not user.is_authenticated:
         return Q(pk__in=[])
-    if sees_everything(user):
+    scope = _staff_scope(user)
+    if scope.everything:
         return None
-    roles = roles_of(user)
     q = Q(pk__in=[])
     if user.is_resident:
         q |= own_cases(user)
-    if roles.grids:
-        q |= Q(grid_id__in=sorted(roles.grids))
-    if roles.villages:
-        q |= Q(village_id__in=sorted(roles.villages))
-    if roles.towns:
-        q |= Q(town_id__in=sorted(roles.towns))
-    if roles.handler_units:
-        q |= Q(dispatched_unit_id__in=sorted(roles.handler_units))
-    if roles.leader_areas:
-        leader = sorted(roles.leader_areas)
-        q |= Q(town_id__in=leader) | Q(village_id__in=leader) | Q(grid_id__in=leader)
-    return q
+    return _scope_q(scope, q)
+
+
+def scope_cases(scope: CaseScope) -> QuerySet[Case]:
+    """The cases a staff member of this scope sees: `visible_cases` of any of them."""
+    if scope.everything:
+        return Case.objects.all()
+    return Case.objects.filter(_scope_q(scope, Q(pk__in=[])))
 
 
 def visible_cases(user: User) -> QuerySet[Case]:
@@ -216,13 +258,27 @@ def visible_cases(user: User) -> QuerySet[Case]:
     return Case.objects.filter(condition)
 
 
-def access_case(user: User, number: str, related: tuple[str, ...] = ()) -> Case:
+def _case_in_scope(context: tuple, number: str) -> QuerySet[Case]:
+    scope, related, deferred = context
+    return (scope_cases(scope).select_related(*related).defer(*deferred)
+            .filter(number=number)[:1])
+
+
+_CASE_IN_SCOPE = PreparedFor(_case_in_scope, "\x00case-number")
+
+
+def access_case(user: User, number: str, related: tuple[str, ...] = (),
+                deferred: tuple[str, ...] = ()) -> Case:
     """The case with this number if `user` may see it; 404 otherwise. `related`: the
-    relations to read in the same query (select_related)."""
-    cases = visible_cases(user)
-    if related:
-        cases = cases.select_related(*related)
-    case = cases.filter(number=number).first()
+    relations to read in the same query (select_related), `deferred`: fields of the
+    case or of those not to read (defer)."""
+    scope = case_scope(user)
+    if scope is not None:
+        key = (scope, related, deferred)
+        case = _CASE_IN_SCOPE.first(key, key, number)
+    else:
+        case = (visible_cases(user).select_related(*related).defer(*deferred)
+                .filter(number=number).first())
     if case is None:
         raise not_found()
     return case

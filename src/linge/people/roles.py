@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from linge.people.models import Duty, Membership, UnitKind, User
+from linge.prepared import Prepared
 
 GRID_HANDS = {Duty.GRID_LEADER, Duty.FULL_TIME, Duty.PART_TIME}
 GRID_ESCALATORS = {Duty.GRID_LEADER, Duty.FULL_TIME}
@@ -42,14 +43,18 @@ class Roles:
         )
 
 
+# Read on every staff request: compiled once.
+_MEMBERSHIPS = Prepared(lambda user_id: Membership.objects.filter(user_id=user_id)
+                        .select_related("unit__area"), -7_000_302)
+
+
 def roles_of(user: User) -> Roles:
     """The user's roles, computed once per user object."""
     cached = getattr(user, "_linge_roles", None)
     if cached is not None:
         return cached
     roles = Roles(admin=user.is_superuser)
-    memberships = Membership.objects.filter(user=user).select_related("unit__area")
-    for membership in memberships:
+    for membership in _MEMBERSHIPS(user.pk):
         unit = membership.unit
         add_membership(roles, unit.kind, unit.area_id, unit.pk, membership.duty, unit.area.level)
     user._linge_roles = roles  # type: ignore[attr-defined]

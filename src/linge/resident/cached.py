@@ -1,46 +1,15 @@
-"""What the resident pages repeat on every view, cached: a grid page's grid and village,
-the grid's team, its village's deliberation agenda and the category tree of the report
-form.
-
-The cache is Django's local-memory cache, one per gunicorn process. A change to a
-membership, a user, a category or a deliberation clears the entries of the process that
-made the change at once (the signals of resident/apps.py bump a version that is part of every key),
-and the other processes, which cannot hear the signal, drop theirs after TIMEOUT
-seconds. So an edited team or category shows on every page within a minute, and the
-pages pay no query to learn whether anything changed: a version row in the database
-would cost the very query the cache saves."""
+"""What the resident pages repeat on every view, cached (`linge.memo`): a grid page's
+grid and village, the grid's team, its village's deliberation agenda and the category
+tree of the report form. What clears them: resident/apps.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.utils.translation import get_language
 
-TIMEOUT = 60  # seconds another process may show a team or category tree that changed
-_VERSION = "linge:resident-cache-version"
-
-
-def _version() -> int:
-    return cache.get_or_set(_VERSION, 1, None)
-
-
-def invalidate(**_signal: Any) -> None:
-    """Signal receiver: forget every cached team and category tree (in this process)."""
-    try:
-        cache.incr(_VERSION)
-    except ValueError:  # not set yet: nothing cached under it either
-        cache.set(_VERSION, 1, None)
-
-
-def _kept(name: str, read) -> Any:
-    """What `read()` gives, kept under `name` for TIMEOUT seconds (this version)."""
-    key = f"linge:{name}:{_version()}"
-    found = cache.get(key)
-    if found is None:
-        found = read()
-        cache.set(key, found, TIMEOUT)
-    return found
+from linge.memo import TIMEOUT, invalidate  # noqa: F401 (resident/apps.py connects it)
+from linge.memo import kept as _kept
 
 
 def team_of(grid) -> list[tuple[str, str, str]]:

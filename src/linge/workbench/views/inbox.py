@@ -43,10 +43,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     roles = roles_of(request.user)
     f = Q_.parse_filters(request.GET, roles)
-    base = Q_.filtered(request.user, f, now, with_tab=False)
-    counts = Q_.tab_counts(base, now)
-    shown = Q_.tab_filter(base, f.tab, now).select_related(
-        "category", "grid", "village", "town", "dispatched_unit").order_by("-created_at")
+    counts, shown = Q_.listing(request.user, f, now)
     # A tab known to be empty: not even a query to compile (five joins).
     paginator = Paginator([] if counts.get(f.tab) == 0 else shown, PAGE_SIZE)
     if f.tab in counts:

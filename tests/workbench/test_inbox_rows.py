@@ -1,0 +1,87 @@
+"""/work/: each row as a dispatcher reads it (written by the `inbox_items` tag in one
+pass), and the filter form's choices, kept in the process until an area or a category
+changes."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+
+from linge.cases import workflow
+from linge.cases.models import Case
+from tests.conftest import City
+from tests.workbench.conftest import login, report
+
+LONG = ("村口那条主路上的路灯已经连续坏了一个多星期，晚上完全看不清路面，老人和小孩出门很危险，"
+        "希望尽快派人来修理好，谢谢各位网格员的辛苦付出")  # 68 characters
+
+
+def _row(page: str, number: str) -> str:
+    found = re.search(rf'<li data-number="{number}">(.*?)</li>', page, re.S)
+    assert found, f"no row for {number}"
+    return found.group(1)
+
+
+def _dispatched(city: City) -> Case:
+    case = report(city, text=LONG)
+    workflow.accept(case, city["full_time"])
+    workflow.escalate(case, city["full_time"], reason="需执法")
+    workflow.dispatch(case, city["dispatcher"], unit=city.office)
+    workflow.supervise(case, city["leader"], note="请加快办理")
+    Case.objects.filter(pk=case.pk).update(rework_count=2)  # two unsatisfied ratings
+    return case
+
+
+def test_a_row_shows_the_case_as_the_dispatcher_reads_it(client: Client, city: City) -> None:
+    case = _dispatched(city)
+    login(client, city["dispatcher"])
+    row = _row(client.get("/work/?tab=doing").content.decode(), case.number)
+    assert f'<a href="/work/case/{case.number}/">{case.number}</a>' in row
+    assert '<span class="light green" title="处置期限 ' in row
+    assert re.search(r'<span data-due="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+08:00">剩余 ', row)
+    # 60 characters: 57 of the description and Django's Chinese ellipsis, three dots.
+    assert f'<a class="desc block" href="/work/case/{case.number}/">{LONG[:57]}...</a>' in row
+    assert "暴露垃圾" not in row and "乱堆物堆料 · 上墩村第1网格 · " in row
+    assert '<span class="badge du">督办</span>' in row
+    assert '<span class="badge du rework" title="返工 2 次">返工×2</span>' in row
+    assert '<span class="badge">已派遣</span>' in row
+    assert "· 温峤镇综合执法队" in row
+    assert 'type="checkbox"' not in row  # no bulk move on this tab
+
+
+def test_a_row_in_english_and_with_bulk_boxes(client: Client, city: City) -> None:
+    case = report(city, text="<b>楼道</b>堆物")
+    login(client, city["full_time"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/work/"})  # the switch
+    row = _row(client.get("/work/?tab=submitted").content.decode(), case.number)
+    assert (f'<input type="checkbox" name="numbers" value="{case.number}" '
+            f'aria-label="Select {case.number}">') in row
+    assert "&lt;b&gt;楼道&lt;/b&gt;堆物" in row and "<b>" not in row
+    assert '<span class="light green" title="Accept deadline ' in row
+    assert re.search(r'<span data-due="[^"]+">[^<]+ left</span>', row), row
+
+
+def _area_options(client: Client) -> list[str]:
+    page = client.get("/work/").content.decode()
+    select = re.search(r'<select id="f-area" name="area">(.*?)</select>', page, re.S).group(1)
+    return re.findall(r"<option value=\"\d+\">([^<]+)</option>", select)
+
+
+def _category_options(client: Client) -> list[str]:
+    page = client.get("/work/").content.decode()
+    select = re.search(r'<select id="f-category"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r"<option value=\"\d+\">([^<]+)</option>", select)
+
+
+def test_the_filter_choices_follow_a_renamed_area_and_a_closed_category(
+        client: Client, city: City) -> None:
+    login(client, city["village_staff"])
+    assert _area_options(client) == ["上墩村", "上墩村第1网格", "上墩村第2网格"]
+    assert _category_options(client) == ["市容环境", "　暴露垃圾", "　乱堆物堆料", "　露天焚烧"]
+    city.neighbour_grid.name = "上墩村南网格"
+    city.neighbour_grid.save()
+    assert _area_options(client) == ["上墩村", "上墩村第1网格", "上墩村南网格"]
+    city.urgent.active = False
+    city.urgent.save()
+    assert _category_options(client) == ["市容环境", "　暴露垃圾", "　乱堆物堆料"]
