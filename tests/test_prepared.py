@@ -196,8 +196,10 @@ def test_prepared_for_keeps_one_plan_per_key() -> None:
     assert by_start("9101", "9101", group.pk) == ["9101"]
     assert by_start("910", "910", group.pk) == ["9101", "9102", "9103"]
     assert by_start("9101", "ignored: the plan of 9101 is kept", group.pk) == ["9101"]
-    assert by_start("9102", "9102", group.pk) == ["9102"]  # a third key drops the first
-    assert by_start("9101", "9103", group.pk) == ["9103"]  # built again, from this context
+    # A third key drops the least recently used: 910, not 9101 (used just now).
+    assert by_start("9102", "9102", group.pk) == ["9102"]
+    assert by_start("910", "9103", group.pk) == ["9103"]  # built again, from this context
+    assert by_start("9102", "ignored", group.pk) == ["9102"]
     assert by_start.first("910", "910", -5) is None
 
 
@@ -225,3 +227,39 @@ def test_on_postgresql_a_compiled_query_is_planned_once_per_connection(settings)
                           .values_list("code", flat=True), -1_000_009)
     assert unprepared(group.pk) == ["9103"]
     assert len(_server_prepared('"cases_category"."name" = $')) == 1
+
+
+def test_a_condition_no_row_can_meet_runs_no_query() -> None:
+    group = _tree()
+    nothing = Prepared(lambda parent: Category.objects.filter(parent_id=parent, pk__in=[]),
+                       -1_000_010)
+    counted = Prepared(lambda parent: Summary(
+        Category.objects.filter(parent_id=parent, pk__in=[]), {"n": Count("pk")}), -1_000_011)
+    with CaptureQueriesContext(connection) as queries:
+        assert nothing(group.pk) == [] and counted(group.pk) == [{"n": 0}]
+    assert len(queries) == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_gone_stale_under_another_connections_migration_runs_again() -> None:
+    import psycopg
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE linge_scratch (id integer, n integer)")
+        cursor.execute("INSERT INTO linge_scratch VALUES (1, 7)")
+    try:
+        sql = "SELECT n FROM linge_scratch WHERE id = %s"
+        assert prepared.fetch(connection, sql, [1]) == [(7,)]
+        assert len(_server_prepared("linge_scratch")) == 1
+        # Another process's migration changes the type of the column it returns.
+        settings_dict = connection.settings_dict
+        with psycopg.connect(dbname=settings_dict["NAME"], user=settings_dict["USER"],
+                             host=settings_dict["HOST"], port=settings_dict["PORT"],
+                             autocommit=True) as other:
+            other.execute("ALTER TABLE linge_scratch ALTER COLUMN n TYPE bigint")
+        assert prepared.fetch(connection, sql, [1]) == [(7,)]
+        assert prepared.fetch(connection, sql, [2]) == []
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE linge_scratch")

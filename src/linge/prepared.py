@@ -22,15 +22,17 @@ grids, towns or units an inbox reads, so the inbox's queries are compiled once p
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, router
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
+from django.db import DatabaseError, connections, router
 from django.db.models import Expression, QuerySet, signals
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -51,7 +53,7 @@ class Summary:
 
 @dataclass(frozen=True)
 class _Plan:
-    sql: str
+    sql: str | None  # None: no row can match (the ORM raised EmptyResultSet)
     # (the argument's index, or -1 for a constant; the constant, or how the backend
     # adapts the argument: None when it takes it as it is)
     slots: tuple[tuple[int, Any], ...]
@@ -86,12 +88,12 @@ class Prepared:
             queryset = built.queryset if isinstance(built, Summary) else built
             alias = self._alias = router.db_for_read(queryset.model)
             plan = self._plans[alias] = self._compile(built, alias)
+        if plan.sql is None:  # a condition no row can meet, whatever the arguments
+            return [dict(plan.names)] if plan.kind == "summary" else []
         params = [value if index < 0 else args[index] if value is None else value(args[index])
                   for index, value in plan.slots]
         connection = connections[alias]
-        with _cursor(connection) as cursor:
-            cursor.execute(plan.sql, params)
-            rows = cursor.fetchall()
+        rows = fetch(connection, plan.sql, params)
         converted = _converted(rows, plan.converters, connection) if plan.converters else rows
         if plan.kind is ModelIterable:
             return [self._model_row(plan, alias, row) for row in converted]
@@ -126,7 +128,10 @@ class Prepared:
         if kind is not ModelIterable and queryset.query.select_related:
             raise ImproperlyConfigured("Prepared reads select_related into model rows only")
         compiler = queryset.query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return _Plan(None, (), (), kind, queryset.model, ())
         slots = self._slots(params, alias)
         attnames: tuple[str, ...] = ()
         related: tuple = ()
@@ -161,7 +166,12 @@ class Prepared:
         query.annotations = aggregates
         query.set_annotation_mask(aggregates)
         compiler = query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # (name, value) pairs: what aggregate() gives for no rows
+            empty = tuple((name, expression.empty_result_set_value)
+                          for name, expression in aggregates.items())
+            return _Plan(None, (), (), "summary", query.model, (), names=empty)
         columns = [col[0] for col in compiler.select]
         converters = tuple(compiler.get_converters(columns).items())
         names = tuple(col[2] for col in compiler.select)
@@ -196,28 +206,56 @@ class PreparedFor:
     """`PreparedFor(build, *markers)`: one `Prepared` for each key; `prepared(key,
     context, *args)` runs the one of `key`, built on first use as `build(context,
     *markers)`. The key must stand for everything in `context` the query depends on.
-    At most `keep` keys are kept (the oldest built is dropped first)."""
+    At most `keep` keys are kept (the least recently used is dropped first)."""
 
     def __init__(self, build: Callable[..., QuerySet | Summary], *markers: Any,
                  keep: int = 2048) -> None:
         self._build = build
         self._markers = markers
         self._keep = keep
-        self._by_key: dict[Hashable, Prepared] = {}
+        self._by_key: OrderedDict[Hashable, Prepared] = OrderedDict()
+        self._lock = threading.Lock()  # gthread workers share it
 
     def __call__(self, key: Hashable, context: Any, *args: Any) -> list:
-        prepared = self._by_key.get(key)
-        if prepared is None:
-            if len(self._by_key) >= self._keep:
-                # Another thread may drop the same one: pop, not del.
-                self._by_key.pop(next(iter(self._by_key), None), None)
-            prepared = Prepared(lambda *markers: self._build(context, *markers), *self._markers)
-            self._by_key[key] = prepared
+        with self._lock:
+            prepared = self._by_key.get(key)
+            if prepared is None:
+                prepared = Prepared(partial(self._build, context), *self._markers)
+                self._by_key[key] = prepared
+                while len(self._by_key) > self._keep:
+                    self._by_key.popitem(last=False)
+            else:
+                self._by_key.move_to_end(key)
         return prepared(*args)
 
     def first(self, key: Hashable, context: Any, *args: Any) -> Any:
         found = self(key, context, *args)
         return found[0] if found else None
+
+
+# What PostgreSQL says when a statement prepared on a connection no longer fits the
+# table it reads (a migration changed a column it returns: "cached plan must not
+# change result type"), or is gone from the server.
+_STALE_STATEMENT = {"0A000", "26000"}
+
+
+def fetch(connection: Any, sql: str, params: list) -> list:
+    """The rows of one statement. On PostgreSQL, a prepared statement that went stale
+    stays stale for psycopg until the connection is rolled back or closed; outside a
+    transaction the connection is closed (Django opens a new one) and the statement
+    runs once more. Inside one, the error is the transaction's, as any other."""
+    try:
+        with _cursor(connection) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    except DatabaseError as error:
+        state = getattr(error.__cause__, "sqlstate", None)
+        if state not in _STALE_STATEMENT or connection.in_atomic_block:
+            raise
+    connection.close()
+    with _cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _cursor(connection: Any) -> Any:
@@ -235,7 +273,19 @@ def _cursor(connection: Any) -> Any:
     connection.validate_thread_sharing()
     with connection.wrap_database_errors:
         raw = _preparing_cursor_type()(connection.connection)
+    _follow_time_zone(connection, raw)
     return connection.make_cursor(raw)
+
+
+def _follow_time_zone(connection: Any, cursor: Any) -> None:
+    """As Django's `create_cursor` does: times come back in the connection's zone."""
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if connection.timezone != loader.timezone:
+        register_tzloader(connection.timezone, cursor)
 
 
 @cache

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from linge.cases import policy, workflow
+from linge.cases import inbox, policy, workflow
 from linge.people.models import Duty, Membership
 from tests.conftest import City
 
@@ -71,7 +74,30 @@ def test_a_case_read_for_one_scope_is_not_given_to_another(city: City) -> None:
     assert policy.access_case(city["neighbour_worker"], theirs.number) == theirs
     # Related rows are read with it, whichever scope compiled the query first.
     case = policy.access_case(city["dispatcher"], theirs.number, ("grid", "category"))
-    assert (case.grid.name, case.category.name) == ("上墩村第2网格", "乱堆物堆料")
+    with CaptureQueriesContext(connection) as queries:
+        assert (case.grid.name, case.category.name) == ("上墩村第2网格", "乱堆物堆料")
+    assert len(queries) == 0
+
+
+def test_a_case_read_without_relations_joins_nothing(city: City) -> None:
+    case = _report(city, city.grid, "路灯不亮")
+    with CaptureQueriesContext(connection) as queries:
+        assert policy.access_case(city["full_time"], case.number) == case
+    [read] = [q for q in queries.captured_queries if 'FROM "cases_case"' in q["sql"]]
+    assert "JOIN" not in read["sql"] and "boundary" not in read["sql"]
+
+
+def test_staff_without_a_role_left_see_nothing(city: City) -> None:
+    case = _report(city, city.grid, "路灯不亮")
+    former = city["full_time"]
+    Membership.objects.filter(user=former).delete()
+    former = type(former).objects.get(pk=former.pk)
+    assert policy.case_scope(former) == policy.CaseScope(False)
+    with pytest.raises(Http404):
+        policy.access_case(former, case.number)
+    assert inbox.scope_tab_counts(policy.case_scope(former), timezone.now()) == {
+        "submitted": 0, "doing": 0, "escalated": 0, "verifying": 0, "overdue": 0, "done": 0,
+        "due_soon": 0}
 
 
 def test_a_new_role_gives_a_new_scope_at_the_next_request(city: City) -> None:

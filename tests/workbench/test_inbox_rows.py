@@ -85,3 +85,24 @@ def test_the_filter_choices_follow_a_renamed_area_and_a_closed_category(
     city.urgent.active = False
     city.urgent.save()
     assert _category_options(client) == ["市容环境", "　暴露垃圾", "　乱堆物堆料"]
+
+
+def test_pages_of_an_unfiltered_tab_match_the_filtered_reading(client: Client, city: City) -> None:
+    made = [report(city, text=f"第{i}件：楼道堆物") for i in range(35)]
+    workflow.accept(made[3], city["full_time"])  # one leaves the tab
+    waiting = [case.number for case in reversed(made) if case != made[3]]  # newest first
+    login(client, city["full_time"])
+    first = client.get("/work/?tab=submitted")
+    assert [row["case"].number for row in first.context["rows"]] == waiting[:30]
+    second = client.get("/work/?tab=submitted&page=2")
+    assert [row["case"].number for row in second.context["rows"]] == waiting[30:]
+    assert second.context["page"].paginator.count == 34
+    # A filter that keeps them all reads them the other way: the same pages.
+    filtered = client.get("/work/?tab=submitted&page=2&source=resident_page")
+    assert [row["case"].number for row in filtered.context["rows"]] == waiting[30:]
+    # The last page grows as a case comes in: the new one first on page 1.
+    newest = report(city, text="又一件")
+    assert [row["case"].number for row in client.get("/work/?tab=submitted").context["rows"]
+            ] == [newest.number, *waiting[:29]]
+    assert [row["case"].number for row in
+            client.get("/work/?tab=submitted&page=2").context["rows"]] == waiting[29:]

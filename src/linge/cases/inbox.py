@@ -169,25 +169,33 @@ _SCOPE_WINDOW_AT = PreparedFor(_scope_window, _NOW)  # tabs that depend on the t
 
 class _ScopeRows:
     """A tab of a scope's inbox, newest first, for the paginator to slice: each page a
-    query compiled once per (scope, tab, page)."""
+    query compiled once per (scope, tab, page). A page reads `page_size` rows whatever
+    the paginator's end (the count, on the last page), so a changing count does not
+    make a new query."""
 
-    def __init__(self, scope: policy.CaseScope, tab: str, now: datetime) -> None:
-        self.scope, self.tab, self.now = scope, tab, now
+    def __init__(self, scope: policy.CaseScope, tab: str, now: datetime,
+                 page_size: int) -> None:
+        self.scope, self.tab, self.now, self.page_size = scope, tab, now, page_size
 
     def __getitem__(self, window: slice) -> list[Case]:
-        key = (self.scope, self.tab, window.start or 0, window.stop)
+        start = window.start or 0
+        wanted = (window.stop if window.stop is not None else start + self.page_size) - start
+        key = (self.scope, self.tab, start, start + self.page_size)
         if self.tab in TIMED_TABS:
-            return _SCOPE_WINDOW_AT(key, key, self.now)
-        return _SCOPE_WINDOW(key, key)
+            rows = _SCOPE_WINDOW_AT(key, key, self.now)
+        else:
+            rows = _SCOPE_WINDOW(key, key)
+        return rows[:wanted]
 
 
-def listing(user: User, f: Filters, now: datetime) -> tuple[dict[str, int], Any]:
+def listing(user: User, f: Filters, now: datetime,
+            page_size: int) -> tuple[dict[str, int], Any]:
     """Every tab's count and the cases of the shown tab, newest first, for a paginator
-    to slice. An inbox as it opens (no filter but the tab) runs queries compiled once
-    per staff scope; a filtered one builds them."""
+    of `page_size` to slice. An inbox as it opens (no filter but the tab) runs queries
+    compiled once per staff scope; a filtered one builds them."""
     scope = policy.case_scope(user)
     if scope is not None and not f.narrows() and f.tab in TAB_KEYS - {"due_soon"}:
-        return scope_tab_counts(scope, now), _ScopeRows(scope, f.tab, now)
+        return scope_tab_counts(scope, now), _ScopeRows(scope, f.tab, now, page_size)
     base = filtered(user, f, now, with_tab=False)
     counts = (scope_tab_counts(scope, now) if scope is not None and not f.narrows()
               else tab_counts(base, now))

@@ -258,10 +258,17 @@ def visible_cases(user: User) -> QuerySet[Case]:
     return Case.objects.filter(condition)
 
 
+def _with(cases: QuerySet[Case], related: tuple[str, ...],
+          deferred: tuple[str, ...]) -> QuerySet[Case]:
+    # Not select_related() with no names: that follows every foreign key.
+    if related:
+        cases = cases.select_related(*related)
+    return cases.defer(*deferred) if deferred else cases
+
+
 def _case_in_scope(context: tuple, number: str) -> QuerySet[Case]:
     scope, related, deferred = context
-    return (scope_cases(scope).select_related(*related).defer(*deferred)
-            .filter(number=number)[:1])
+    return _with(scope_cases(scope), related, deferred).filter(number=number)[:1]
 
 
 _CASE_IN_SCOPE = PreparedFor(_case_in_scope, "\x00case-number")
@@ -277,8 +284,7 @@ def access_case(user: User, number: str, related: tuple[str, ...] = (),
         key = (scope, related, deferred)
         case = _CASE_IN_SCOPE.first(key, key, number)
     else:
-        case = (visible_cases(user).select_related(*related).defer(*deferred)
-                .filter(number=number).first())
+        case = _with(visible_cases(user), related, deferred).filter(number=number).first()
     if case is None:
         raise not_found()
     return case

@@ -43,7 +43,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     roles = roles_of(request.user)
     f = Q_.parse_filters(request.GET, roles)
-    counts, shown = Q_.listing(request.user, f, now)
+    counts, shown = Q_.listing(request.user, f, now, PAGE_SIZE)
     # A tab known to be empty: not even a query to compile (five joins).
     paginator = Paginator([] if counts.get(f.tab) == 0 else shown, PAGE_SIZE)
     if f.tab in counts:
