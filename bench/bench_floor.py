@@ -11,7 +11,8 @@ that must differ per submission made new: the case number from the day's counter
 case id and the chain's sequence number from the rows the statements return, and every
 other value that differed between two recorded submissions (submit keys, tracking-code
 hashes, session keys, rate-limit keys) drawn at random with the same length. A page's
-statements are replayed as they were. Nothing else runs: no form parsing, no checks,
+statements are replayed as they were. What Linge ran as a statement prepared on the
+server (linge/prepared.py, on PostgreSQL) the floor runs prepared too. Nothing else runs: no form parsing, no checks,
 no templates, no ORM. Its rate is what any implementation of the same statements,
 indexes and guarantees could at best reach here; a share target above the floor's
 share cannot be met by code on top of it.
@@ -50,6 +51,9 @@ class Script:
     # (statement, parameter) positions that carry the new case's id or its event's seq:
     # by the column they fill, as the two may hold the same number.
     roles: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Steps Linge ran as statements prepared on the server (linge/prepared.py, on
+    # PostgreSQL): replayed the same way, so the floor plans them once too.
+    prepared: set[int] = field(default_factory=set)
 
 
 # Recording (in a child process with Django set up and the database prepared).
@@ -61,12 +65,13 @@ def record(method: str, path: str, kind: str, send) -> Script:
     for _ in range(3):
         send()  # the first ones of a process fill its caches (categories, grids…)
     first, second = _recorded(send), _recorded(send)
+    prepared = first[4]
     if [s for s, _, _ in first[0]] != [s for s, _, _ in second[0]]:
         raise SystemExit(f"floor: two {method} {path} ran different statements:\n"
                          + "\n".join(s[:100] for s, _, _ in first[0]) + "\n--\n"
                          + "\n".join(s[:100] for s, _, _ in second[0]))
     tokens: set[str] = set()
-    steps, number, case_id, seq = first
+    steps, number, case_id, seq, _ = first
     roles = _roles(steps, case_id, seq) if number else {}
     derived = (number, f"{seq}:") if number else ()
     for (_, params, _), (_, params_b, _) in zip(steps, second[0], strict=True):
@@ -85,8 +90,9 @@ def record(method: str, path: str, kind: str, send) -> Script:
         kept = [i for i, s in enumerate(steps)
                 if s[2] or not s[0].lstrip().upper().startswith("SELECT")]
         roles = {(kept.index(i), j): role for (i, j), role in roles.items() if i in kept}
+        prepared = {kept.index(i) for i in prepared if i in kept}
         steps = [steps[i] for i in kept]
-    return Script(method, path, kind, steps, number, case_id, seq, tokens, roles)
+    return Script(method, path, kind, steps, number, case_id, seq, tokens, roles, prepared)
 
 
 _INSERT = re.compile(r'INSERT INTO \S+ \(([^)]*)\) VALUES ((?:\([^()]*\)(?:, )?)+)')
@@ -128,27 +134,30 @@ def _roles(steps: list, case_id: int, seq: int) -> dict[tuple[int, int], str]:
     return roles
 
 
-def _recorded(send) -> tuple[list, str, int, int]:
+def _recorded(send) -> tuple[list, str, int, int, set[int]]:
     from django.db import connection
 
     from linge.cases.models import Case, CaseEvent
 
     steps: list[tuple[str, list, bool]] = []
+    prepared: set[int] = set()
 
     def keep(execute, sql, params, many, context):
         if many:
             raise SystemExit("floor: a submission ran executemany; replay cannot")
         if not sql.startswith("BEGIN"):  # SQLite's, sent by atomic() itself
+            if type(context["cursor"].cursor).__name__ == "PreparingCursor":
+                prepared.add(len(steps))
             steps.append((sql, list(params or ()), connection.in_atomic_block))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(keep):
         number = send()
     if not number:
-        return steps, "", 0, 0
+        return steps, "", 0, 0, prepared
     case = Case.objects.get(number=number)
     seq = CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", flat=True)[0]
-    return steps, number, case.pk, seq
+    return steps, number, case.pk, seq, prepared
 
 
 # Replaying (in the floor's gunicorn workers).
@@ -183,9 +192,14 @@ def _run(connection, script: Script, index: int, new: dict, tokens: dict) -> Non
     sql, params, _ = script.steps[index]
     values = [new[script.roles[(index, j)]] if (index, j) in script.roles
               else _swapped(value, script, new, tokens) for j, value in enumerate(params)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        rows = cursor.fetchall() if cursor.description is not None else []
+    if index in script.prepared:
+        from linge.prepared import fetch
+
+        rows = fetch(connection, sql, values)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            rows = cursor.fetchall() if cursor.description is not None else []
     if _COUNTER in sql:
         new["number"] = f"{script.number[:9]}{rows[0][0]:06d}"
     elif sql.startswith(_CASE):

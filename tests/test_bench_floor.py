@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -89,3 +90,27 @@ def test_values_that_do_not_vary_are_kept(city) -> None:
     # The category and the grid are the same in every report: never drawn anew.
     assert str(city.grid.code) not in script.tokens
     assert "村口垃圾桶满了，好几天没人清运" not in script.tokens
+
+
+def test_a_page_is_replayed_as_linge_ran_it_prepared_on_postgresql(city) -> None:
+    case = workflow.submit(city["resident"], category=city.plain, description="楼道堆物",
+                           grid=city.grid).case
+    staff = Client()
+    staff.force_login(city["full_time"])
+
+    def send() -> str:
+        assert staff.get(f"/work/case/{case.number}/").status_code == 200
+        return ""
+
+    script = bench_floor.record("GET", f"/work/case/{case.number}/", "page", send)
+    hot = {i for i, (sql, _, _) in enumerate(script.steps)
+           if '"django_session"."session_key" = %s' in sql
+           or '"cases_case"."number" = %s' in sql or 'FROM "cases_caseevent"' in sql}
+    if connection.vendor == "postgresql":
+        # The session, the case and its events: compiled once by Linge and prepared on
+        # the server; the floor prepares the same ones, and no other.
+        assert len(hot) == 3 and hot <= script.prepared
+        assert len(script.prepared) < len(script.steps)
+    else:
+        assert script.prepared == set()
+    assert bench_floor.replay(script) == ""
