@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from linge.cases import workflow
 from linge.cases.models import Case
@@ -106,3 +108,20 @@ def test_pages_of_an_unfiltered_tab_match_the_filtered_reading(client: Client, c
             ] == [newest.number, *waiting[:29]]
     assert [row["case"].number for row in
             client.get("/work/?tab=submitted&page=2").context["rows"]] == waiting[29:]
+
+
+def test_a_full_page_costs_no_more_queries_than_one_row(client: Client, city: City) -> None:
+    first = _dispatched(city)
+    login(client, city["dispatcher"])
+    client.get("/work/?tab=doing")  # compiled and cached, as in a running process
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/work/?tab=doing").context["rows"]) == 1
+    for i in range(29):
+        case = report(city, text=f"第{i}件")
+        workflow.accept(case, city["full_time"])
+        workflow.escalate(case, city["full_time"], reason="需执法")
+        workflow.dispatch(case, city["dispatcher"], unit=city.office)
+    with CaptureQueriesContext(connection) as full:
+        page = client.get("/work/?tab=doing")
+    assert len(page.context["rows"]) == 30 and page.context["rows"][-1]["case"] == first
+    assert len(full) == len(one)

@@ -148,13 +148,21 @@ def scope_tab_counts(scope: policy.CaseScope, now: datetime) -> dict[str, int]:
     return counts
 
 
-# What an inbox row shows besides the case, read with it; not the grid's boundary (a
-# polygon's JSON, decoded for every row).
+# What an inbox row shows (workbench's `inbox_items`, and its deadline light from
+# `deadlines.current`), read with the case and nothing more: a case has ten times,
+# each converted per row, and a grid its boundary, a polygon's JSON.
 LISTED_WITH_CASE = ("category", "grid", "dispatched_unit")
+LISTED_FIELDS = (
+    "number", "source", "description", "state", "created_at", "supervised", "rework_count",
+    "accept_due", "resolve_due", "stage_due", "accept_budget", "resolve_budget",
+    "stage_budget", "category", "grid", "dispatched_unit",
+    "category__name", "category__accept_unit", "category__resolve_unit", "grid__name",
+    "dispatched_unit__name",
+)
 
 
 def _tab_rows(qs: QuerySet[Case], tab: str, now: datetime) -> QuerySet[Case]:
-    return (tab_filter(qs, tab, now).select_related(*LISTED_WITH_CASE).defer("grid__boundary")
+    return (tab_filter(qs, tab, now).select_related(*LISTED_WITH_CASE).only(*LISTED_FIELDS)
             .order_by("-created_at"))
 
 
