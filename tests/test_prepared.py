@@ -210,7 +210,7 @@ def _server_prepared(text: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+@pytest.mark.database("postgresql")  # PostgreSQL prepares statements
 def test_on_postgresql_a_compiled_query_is_planned_once_per_connection(settings) -> None:
     group = _tree()
     marked = Prepared(lambda parent: Category.objects.filter(parent_id=parent, name="垃圾")
@@ -240,7 +240,7 @@ def test_a_condition_no_row_can_meet_runs_no_query() -> None:
     assert len(queries) == 0
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+@pytest.mark.database("postgresql")  # PostgreSQL prepares statements
 @pytest.mark.django_db(transaction=True)
 def test_a_statement_gone_stale_under_another_connections_migration_runs_again() -> None:
     import psycopg
