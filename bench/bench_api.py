@@ -1,16 +1,20 @@
-"""Benchmark the open interfaces' lists as the case table grows: the Open311 GET list
-and the /api/v1 case list (first and second keyset page), at 1 and 8 clients, against
-a bare WSGI app served the same way beside them (the baseline: what gunicorn and the
-loopback cost with no Django at all). The Open311 POST, with and without media, is
-measured with the pages in bench/bench_http.py.
+"""Benchmark the lists as the case table grows: the Open311 GET list, the /api/v1 case
+list (first and second keyset page), and the staff pages that must stay flat (issue
+#13: a grid worker's inbox as it opens, a town dispatcher's done tab, the case page),
+at 1 and 8 clients, against a bare WSGI app served the same way beside them (the
+baseline: what gunicorn and the loopback cost with no Django at all). The Open311 POST,
+with and without media, is measured with the pages in bench/bench_http.py.
 
     python bench/bench_api.py [--cases 10000] [--also 1000000] [--postgres URL]
                               [--seconds 5]
 
 Both servers are gunicorn with 2 sync processes on loopback. Clients are separate
 processes (so the client's GIL does not cap the rate), each sending one request after
-another for --seconds. Cases are inserted in bulk (spread over the last 80 days, town
-B holding most), the test city's categories and grids. With --also, the lists are
+another for --seconds. Cases are inserted in bulk into the test city's four grids and
+its categories, as they arrive in Wenling: 1,000 a day, so that a bigger table is a
+longer history, not a busier day. A case younger than three weeks may be in any state
+(six in ten closed); older ones are closed, so the history grows and the open cases
+do not. With --also, the lists are
 measured again after growing the table to that many cases: the target is each list
 at the larger size within 1.5× its latency at the smaller. Prints figures; exits non-zero only
 when a request fails.
@@ -129,8 +133,12 @@ def setup_database(args) -> dict:
     return env
 
 
+PER_DAY = 1000  # reports a day in the reference deployment (docs/design.md)
+RECENT_DAYS = 21
+
+
 def fill(city, upto: int, start: int) -> None:
-    """Add cases numbered start..upto-1, newest first in time order, in bulk."""
+    """Add cases numbered start..upto-1, each older than the one before, in bulk."""
     from django.utils import timezone
 
     from linge.areas.models import Area
@@ -142,19 +150,20 @@ def fill(city, upto: int, start: int) -> None:
     parents = {a.pk: a.parent_id for a in Area.objects.all()}
     rng = random.Random(start)
     now = timezone.now()
-    span = timedelta(days=80).total_seconds()
     states = [State.CLOSED] * 6 + [State.ACCEPTED, State.SUBMITTED, State.ESCALATED,
                                    State.DISPATCHED]
     batch = []
     t0 = time.perf_counter()
     for i in range(start, upto):
         grid = rng.choice(grids)
-        created = now - timedelta(seconds=span * rng.random())
+        created = now - timedelta(days=(i + rng.random()) / PER_DAY)
+        recent = now - created < timedelta(days=RECENT_DAYS)
         batch.append(Case(
             number=f"B{i:015d}", source="open311", category=city.plain,
             description=f"合成案件{i}", grid_id=grid.pk, village_id=parents[grid.pk],
             town_id=parents[parents[grid.pk]], owner_unit_id=teams[grid.pk],
-            state=rng.choice(states), created_at=created, updated_at=created))
+            state=rng.choice(states) if recent else State.CLOSED, created_at=created,
+            updated_at=created))
         if len(batch) == 5000:
             Case.objects.bulk_create(batch)
             batch = []
@@ -165,6 +174,28 @@ def fill(city, upto: int, start: int) -> None:
         cursor.execute("ANALYZE")
     print(f"  cases {start:,} → {upto:,} inserted in {time.perf_counter() - t0:.0f} s",
           flush=True)
+
+
+def staff_cookie(user) -> str:
+    """The session cookie a staff login leaves (its backend named as the login names it)."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "linge.people.auth.LockingBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    return f"sessionid={session.session_key}"
+
+
+def real_case(city) -> str:
+    """A case reported through the intake path (an event, a sealed chain), in the grid
+    worker's grid, accepted: the case page the bench opens."""
+    from linge.cases import workflow
+
+    case = workflow.submit(city["resident"], category=city.plain,
+                           description="路边堆放建筑垃圾", grid=city.grid).case
+    return workflow.accept(case, city["full_time"]).number
 
 
 def report(label: str, result: dict, bare: dict | None) -> None:
@@ -188,6 +219,7 @@ def main() -> None:
     from linge.clients.models import Channel
 
     city = build_city()
+    case_number = real_case(city)
     key = keys.create("bench", channels=[Channel.OPEN311, Channel.API],
                       rate_per_minute=10_000_000, user=city["leader"]).key
     fill(city, args.cases, 0)
@@ -208,6 +240,15 @@ def main() -> None:
             "url": f"{base}/api/v1/cases?tab=done&limit=50", "method": "GET",
             "headers": {"Authorization": f"Bearer {key}"}},
         "/api/v1/cases page 2 (leader, 50)": None,
+        "inbox as it opens (grid worker)": {
+            "url": f"{base}/work/", "method": "GET",
+            "headers": {"Cookie": staff_cookie(city["full_time"])}},
+        "inbox, done tab (town dispatcher)": {
+            "url": f"{base}/work/?tab=done", "method": "GET",
+            "headers": {"Cookie": staff_cookie(city["dispatcher"])}},
+        "case page (grid worker)": {
+            "url": f"{base}/work/case/{case_number}/", "method": "GET",
+            "headers": {"Cookie": staff_cookie(city["full_time"])}},
     }
     first = json.loads(urllib.request.urlopen(urllib.request.Request(
         lists["/api/v1/cases (leader, 50)"]["url"],

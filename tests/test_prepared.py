@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from linge import prepared
 from linge.cases.models import Category
 from linge.notify.models import Outbox
-from linge.prepared import Prepared, PreparedFor, Summary
+from linge.prepared import CountUpTo, Prepared, PreparedFor, Summary
 
 pytestmark = pytest.mark.django_db
 
@@ -182,6 +182,28 @@ def test_a_summary_is_the_dict_aggregate_gives() -> None:
         {"all": Count("pk")}), -1_000_006)
     with pytest.raises(ImproperlyConfigured, match="plain"):
         grouped(group.pk)
+
+
+def test_a_count_up_to_a_cap_stops_there() -> None:
+    group = _tree()  # three children
+    up_to = {cap: Prepared(lambda parent, cap=cap: CountUpTo(
+        Category.objects.filter(parent_id=parent).order_by("code"), "n", cap), -1_000_012 - cap)
+        for cap in (1, 2, 3, 4)}
+    assert [up_to[cap].first(group.pk) for cap in (1, 2, 3, 4)] == [
+        {"n": 1}, {"n": 2}, {"n": 3}, {"n": 3}]
+    assert up_to[4].first(-5) == {"n": 0}
+    with CaptureQueriesContext(connection) as queries:
+        up_to[2](group.pk)
+    assert "LIMIT 2" in queries[0]["sql"] and "ORDER BY" not in queries[0]["sql"]
+    none = Prepared(lambda parent: CountUpTo(
+        Category.objects.filter(parent_id=parent, pk__in=[]), "n", 5), -1_000_020)
+    with CaptureQueriesContext(connection) as queries:
+        assert none(group.pk) == [{"n": 0}]
+    assert len(queries) == 0
+    sliced = Prepared(lambda parent: CountUpTo(
+        Category.objects.filter(parent_id=parent)[:2], "n", 5), -1_000_021)
+    with pytest.raises(ImproperlyConfigured, match="unsliced"):
+        sliced(group.pk)
 
 
 def _under(parent: Category, code_start: str):

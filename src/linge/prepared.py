@@ -10,8 +10,8 @@ markers' places and converts the rows with the ORM's own converters, so it retur
 exactly what iterating the queryset would: model instances, tuples or single values.
 
 What it supports is kept small on purpose: model rows (with their select_related
-relations), values rows and single values, and one row of aggregates (`Summary`); no
-prefetch, no annotations on model rows. A queryset outside that fails loudly on first use.
+relations), values rows and single values, one row of aggregates (`Summary`) and a
+count that stops at a cap (`CountUpTo`); no prefetch, no annotations on model rows. A queryset outside that fails loudly on first use.
 Markers are ints, strs or aware datetimes (these reach the SQL as the backend adapts
 them: a string on SQLite).
 
@@ -52,6 +52,17 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class CountUpTo:
+    """What a `Prepared` build returns for how many rows a queryset has, counted no
+    further than `cap`: `{name: min(count, cap)}`, as `queryset[:cap].count()` gives it.
+    A count that grows with the years stops at an index scan of `cap` entries."""
+
+    queryset: QuerySet
+    name: str
+    cap: int
+
+
+@dataclass(frozen=True)
 class _Plan:
     sql: str | None  # None: no row can match (the ORM raised EmptyResultSet)
     # (the argument's index, or -1 for a constant; the constant, or how the backend
@@ -70,7 +81,8 @@ class Prepared:
     must reach the SQL unchanged (an int, a str), once, and differ from every constant
     of the query. `prepared(*args)` returns the list the queryset would."""
 
-    def __init__(self, build: Callable[..., QuerySet | Summary], *markers: Any) -> None:
+    def __init__(self, build: Callable[..., QuerySet | Summary | CountUpTo],
+                 *markers: Any) -> None:
         if any(isinstance(m, datetime) and m.tzinfo is None for m in markers):
             raise ImproperlyConfigured("a datetime marker must be aware")
         self._build = build
@@ -85,7 +97,7 @@ class Prepared:
         plan = self._plans.get(alias) if alias else None
         if plan is None:
             built = self._build(*self._markers)
-            queryset = built.queryset if isinstance(built, Summary) else built
+            queryset = built.queryset if isinstance(built, Summary | CountUpTo) else built
             alias = self._alias = router.db_for_read(queryset.model)
             plan = self._plans[alias] = self._compile(built, alias)
         if plan.sql is None:  # a condition no row can meet, whatever the arguments
@@ -116,9 +128,11 @@ class Prepared:
         found = self(*args)
         return found[0] if found else None
 
-    def _compile(self, built: QuerySet | Summary, alias: str) -> _Plan:
+    def _compile(self, built: QuerySet | Summary | CountUpTo, alias: str) -> _Plan:
         if isinstance(built, Summary):
             return self._compile_summary(built, alias)
+        if isinstance(built, CountUpTo):
+            return self._compile_count(built, alias)
         queryset = built
         kind = queryset._iterable_class
         if kind not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
@@ -180,6 +194,18 @@ class Prepared:
         return _Plan(sql, self._slots(params, alias), converters, "summary", query.model, (),
                      names=names)
 
+    def _compile_count(self, count: CountUpTo, alias: str) -> _Plan:
+        """Django's count of a sliced queryset: COUNT(*) over the first `cap` rows."""
+        if count.queryset.query.is_sliced or count.cap < 1:
+            raise ImproperlyConfigured("CountUpTo caps an unsliced queryset at 1 or more")
+        inner = count.queryset.order_by().values_list("pk")[:count.cap]
+        try:
+            sql, params = inner.query.get_compiler(using=alias).as_sql()
+        except EmptyResultSet:
+            return _Plan(None, (), (), "summary", inner.model, (), names=((count.name, 0),))
+        return _Plan(f"SELECT COUNT(*) FROM ({sql}) capped", self._slots(params, alias), (),
+                     "summary", inner.model, (), names=(count.name,))
+
     def _slots(self, params: Any, alias: str) -> tuple[tuple[int, Any], ...]:
         """Each parameter as a marker's argument (with the backend's adaptation) or a
         constant; every marker must reach the SQL, unchanged or as adapted."""
@@ -208,7 +234,7 @@ class PreparedFor:
     *markers)`. The key must stand for everything in `context` the query depends on.
     At most `keep` keys are kept (the least recently used is dropped first)."""
 
-    def __init__(self, build: Callable[..., QuerySet | Summary], *markers: Any,
+    def __init__(self, build: Callable[..., QuerySet | Summary | CountUpTo], *markers: Any,
                  keep: int = 2048) -> None:
         self._build = build
         self._markers = markers

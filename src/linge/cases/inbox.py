@@ -25,7 +25,7 @@ from linge.people.models import UnitKind, User
 from linge.people.privacy import mask_phone  # noqa: F401 (used as module.mask_phone)
 from linge.people.roles import Roles
 from linge.plaintext import small_int, strip_controls
-from linge.prepared import PreparedFor, Summary
+from linge.prepared import CountUpTo, PreparedFor, Summary
 
 STAGE_LABELS = {"accept": _("受理"), "resolve": _("办结"), "dispatch": _("派遣"),
                 "handle": _("处置")}
@@ -79,8 +79,10 @@ def _tab_q(tab: str, now: datetime) -> Q | None:
 
 def _near_deadlines(qs: QuerySet[Case], now: datetime, horizon: datetime) -> QuerySet[Case]:
     """Cases whose current deadline falls between now and the horizon, with only what
-    their light needs."""
-    return qs.filter(deadlines.due_within_q(now, horizon)).select_related("category").only(
+    their light needs, in no order: ordered by time, SQLite walked the scope's whole
+    history newest first rather than read its open cases by state and sort them."""
+    return qs.filter(deadlines.due_within_q(now, horizon)).order_by().select_related(
+        "category").only(
         "pk", "state", "accept_due", "resolve_due", "accept_budget", "resolve_budget",
         "stage_due", "stage_budget",
         "category__accept_unit", "category__resolve_unit",
@@ -111,19 +113,35 @@ def _open_counts(qs: QuerySet[Case], now: datetime) -> Summary:
                    {tab: Count("pk", filter=_tab_q(tab, now)) for tab in OPEN_TABS})
 
 
-def _done_count(qs: QuerySet[Case]) -> Summary:
-    return Summary(qs.filter(state__in=DONE_STATES), {"done": Count("pk")})
+# The done tab grows with the years (a grid's history, a town's, the city's): it is
+# counted up to one past this, shown as "1000+", and lists its newest this many cases;
+# older ones are found by search or by date. Counting further would scan the history.
+DONE_LISTED = 1000
+
+
+def _done_count(qs: QuerySet[Case]) -> CountUpTo:
+    return CountUpTo(qs.filter(state__in=DONE_STATES), "done", DONE_LISTED + 1)
+
+
+def beyond_listed(tab: str, count: int | None) -> bool:
+    """Whether the tab holds more cases than it counts and lists (the done tab only)."""
+    return tab == "done" and count is not None and count > DONE_LISTED
+
+
+def shown_count(tab: str, count: int | None) -> int | str | None:
+    """A tab's count as its label shows it: "1000+" past what the done tab counts."""
+    return f"{DONE_LISTED}+" if beyond_listed(tab, count) else count
 
 
 def tab_counts(qs: QuerySet[Case], now: datetime) -> dict[str, int]:
     """Every tab's count in three queries: the open tabs in one pass over the open cases
-    (as many as are in progress, however long the history), the done tab on its own
-    (it grows with the years; the state index counts it), and the cases near their
+    (as many as are in progress, however long the history), the done tab on its own,
+    up to `DONE_LISTED` + 1 (it grows with the years), and the cases near their
     deadline, whose lights pick the due-soon ones."""
     summed = _open_counts(qs, now)
     counts = summed.queryset.aggregate(**summed.aggregates)
-    summed = _done_count(qs)
-    counts.update(summed.queryset.aggregate(**summed.aggregates))
+    done = _done_count(qs)
+    counts[done.name] = done.queryset[:done.cap].count()
     counts["due_soon"] = len(_yellow(_near_deadlines(qs, now, now + deadlines.LOOKAHEAD), now))
     return counts
 

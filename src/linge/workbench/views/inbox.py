@@ -46,13 +46,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     counts, shown = Q_.listing(request.user, f, now, PAGE_SIZE)
     # A tab known to be empty: not even a query to compile (five joins).
     paginator = Paginator([] if counts.get(f.tab) == 0 else shown, PAGE_SIZE)
-    if f.tab in counts:
-        paginator.count = counts[f.tab]  # counted once, for its tab: not again for the pages
+    beyond = Q_.beyond_listed(f.tab, counts.get(f.tab))
+    if f.tab in counts:  # counted once, for its tab: not again for the pages
+        paginator.count = Q_.DONE_LISTED if beyond else counts[f.tab]
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "filters": f,
-        "tabs": [(key, label_, counts.get(key)) for key, label_ in Q_.TABS],
+        "tabs": [(key, label_, Q_.shown_count(key, counts.get(key))) for key, label_ in Q_.TABS],
         "page": page,
+        "beyond": beyond,
+        "listed": Q_.DONE_LISTED,
         "rows": [{"case": case, **deadline_view(case, now)} for case in page.object_list],
         "choices": Q_.filter_choices(request.user),
         "query_without_tab": Q_.Filters(**{**f.__dict__, "tab": ""}).as_query(),
