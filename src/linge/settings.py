@@ -129,6 +129,8 @@ TEMPLATES = [
         },
     },
 ]
+# The widgets our forms show, written in Python with Django's markup (linge/formrender.py).
+FORM_RENDERER = "linge.formrender.Renderer"
 
 
 # PostgreSQL: the queries compiled once (linge/prepared.py) are also prepared on the
