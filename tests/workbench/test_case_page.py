@@ -123,7 +123,9 @@ def test_the_case_page_reads_the_case_and_its_relations_at_once(client: Client,
     with CaptureQueriesContext(connection) as queries:
         response = client.get(f"/work/case/{case.number}/")
     assert response.status_code == 200 and city.office.name in response.content.decode()
-    # session, user, memberships, the case with four relations, the category's parent,
-    # the unit, events, photos, supporters, merged cases, unread messages, the moves'
-    # choices: at most 14.
-    assert len(queries) <= 14, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    # session, user, memberships, the case with its category and the category's parent,
+    # grid, village, town, owning unit and reporter; events, photos, merged cases,
+    # unread messages, the dispatched unit and its lane; no supporters (none): 10.
+    assert len(queries) == 10, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert not any("cases_supporter" in q["sql"] for q in queries.captured_queries)
+    assert not any(q["sql"].startswith('SELECT "people_user"') for q in queries.captured_queries[3:])
