@@ -158,12 +158,12 @@ def fill(city, upto: int, start: int) -> None:
         grid = rng.choice(grids)
         created = now - timedelta(days=(i + rng.random()) / PER_DAY)
         recent = now - created < timedelta(days=RECENT_DAYS)
+        state = rng.choice(states) if recent else State.CLOSED
         batch.append(Case(
             number=f"B{i:015d}", source="open311", category=city.plain,
             description=f"合成案件{i}", grid_id=grid.pk, village_id=parents[grid.pk],
             town_id=parents[parents[grid.pk]], owner_unit_id=teams[grid.pk],
-            state=rng.choice(states) if recent else State.CLOSED, created_at=created,
-            updated_at=created))
+            state=state, created_at=created, updated_at=created, **_deadlines(state, created)))
         if len(batch) == 5000:
             Case.objects.bulk_create(batch)
             batch = []
@@ -174,6 +174,26 @@ def fill(city, upto: int, start: int) -> None:
         cursor.execute("ANALYZE")
     print(f"  cases {start:,} → {upto:,} inserted in {time.perf_counter() - t0:.0f} s",
           flush=True)
+
+
+def _deadlines(state: str, created) -> dict:
+    """An open case's deadline and budget, as the category gives them (2 working hours
+    to accept, 3 working days to resolve), so that the inbox's lights have work to do."""
+    from linge.cases.models import State
+
+    if state == State.SUBMITTED:
+        return {"accept_due": created + timedelta(hours=2), "accept_budget": 2 * 3600}
+    if state in (State.ACCEPTED, State.ESCALATED, State.DISPATCHED):
+        return {"resolve_due": created + timedelta(days=3), "resolve_budget": 3 * 8 * 3600}
+    return {}
+
+
+def check_signed_in(request: dict) -> None:
+    """A staff page must answer as itself, not as the login page it would redirect to."""
+    answer = urllib.request.urlopen(urllib.request.Request(
+        request["url"], headers=request.get("headers", {})), timeout=30)
+    if answer.geturl() != request["url"] or answer.status != 200:
+        raise SystemExit(f"{request['url']} answered {answer.status} at {answer.geturl()}")
 
 
 def staff_cookie(user) -> str:
@@ -256,6 +276,9 @@ def main() -> None:
     lists["/api/v1/cases page 2 (leader, 50)"] = {
         "url": f"{base}/api/v1/cases?tab=done&limit=50&cursor={first['next']}",
         "method": "GET", "headers": {"Authorization": f"Bearer {key}"}}
+    for request in lists.values():
+        if "Cookie" in request.get("headers", {}):
+            check_signed_in(request)
     failed = 0
     vendor = "PostgreSQL" if args.postgres else "SQLite"
     latency: dict[tuple[str, int], float] = {}

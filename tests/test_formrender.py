@@ -5,7 +5,7 @@ form. Django's renderer is the oracle here: each case is rendered both ways."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django import forms
@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from linge.cases import workflow
 from linge.cases.actions import DECLARATIONS
 from linge.cases.forms import PhotosField, TextField
-from linge.formrender import Renderer
+from linge.formrender import WIDGETS, Renderer
 from tests.conftest import City
 from tests.workbench.conftest import login, report
 
@@ -67,13 +67,55 @@ def _both(form: forms.Form, field: forms.BoundField) -> str:
     return written
 
 
-def test_a_widget_it_does_not_write_goes_to_django() -> None:
-    with_file = forms.ClearableFileInput().get_context("f", "x.jpg", {})
-    assert OURS.render("django/forms/widgets/clearable_file_input.html", with_file) == \
-        DJANGO.render("django/forms/widgets/clearable_file_input.html", with_file)
-    radio = forms.RadioSelect(choices=[("a", "甲")]).get_context("r", "a", {})
-    assert OURS.render("django/forms/widgets/radio.html", radio) == \
-        DJANGO.render("django/forms/widgets/radio.html", radio)
+class _Photo:
+    """An uploaded file as a model's FileField gives it: a name and a URL."""
+
+    url = "/media/p/1.jpg"
+
+    def __str__(self) -> str:
+        return "1.jpg"
+
+
+class _Marked:
+    def __html__(self) -> str:
+        return "<b>marked</b>"
+
+    def __str__(self) -> str:
+        return "<i>plain</i>"
+
+
+def _render_both(template_name: str, context: dict) -> tuple[str, str]:
+    return OURS.render(template_name, context), DJANGO.render(template_name, context)
+
+
+def test_what_it_does_not_write_goes_to_django() -> None:
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # 20:00 in Beijing
+    cases = [
+        ("clearable_file_input.html",
+         forms.ClearableFileInput().get_context("f", _Photo(), {})),  # an initial file
+        ("radio.html", forms.RadioSelect(choices=[("a", "甲")]).get_context("r", "a", {})),
+        ("select.html", forms.Select(choices=[(at, at)]).get_context("s", at, {})),
+        ("text.html", forms.TextInput(attrs={"data-x": lambda: "called"}).get_context(
+            "t", None, {})),
+        ("text.html", forms.TextInput(attrs={"title": _Marked()}).get_context("t", None, {})),
+        ("select.html", forms.Select(choices=[("m", _Marked())]).get_context("s", "m", {})),
+    ]
+    for name, context in cases:
+        ours, djangos = _render_both(WIDGETS + name, context)
+        assert ours == djangos, name
+    assert "20:00" in _render_both(WIDGETS + "select.html", cases[2][1])[0]
+
+
+def test_the_widgets_it_writes_never_reach_djangos_templates(monkeypatch) -> None:
+    form = Every({"text": AWKWARD, "pick": "y", "area": "x"})
+    expected = [str(field) for field in form]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendered by a template")
+
+    monkeypatch.setattr(DjangoTemplates, "render", refuse)
+    form.renderer = OURS
+    assert [str(field) for field in form] == expected
 
 
 def test_every_moves_form_reads_the_same(city: City) -> None:

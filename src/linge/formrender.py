@@ -5,30 +5,52 @@ input.html and attrs.html, each with its own context). On the case page, whose m
 show six widgets, that was a third of the request. `Renderer` writes the same markup
 for the templates below from the same context (`Widget.get_context`, so attributes,
 values and choices follow Django's rules) and leaves every other template, and any
-case these writers do not cover, to Django. `tests/test_formrender.py` renders every
+widget with a value they do not take (a datetime, a callable, another object: see
+`_PLAIN`), to Django. `tests/test_formrender.py` renders every
 form of the project both ways and compares the markup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeData
 
 WIDGETS = "django/forms/widgets/"
 
 
+class _Unwritten(Exception):
+    """A value these writers leave to Django's templates."""
+
+
+# What the writers take as Django's templates would: strings (translated ones too),
+# numbers, booleans and None. A datetime (shown in local time), a callable (called by the
+# template) or any other object goes to Django's templates with the whole widget.
+_PLAIN = (str, Promise, int, float, Decimal, type(None))
+
+
+def _plain(value: Any) -> Any:
+    if not isinstance(value, _PLAIN):
+        raise _Unwritten
+    return value
+
+
 def _text(value: Any) -> str:
-    """`{{ value }}`: localized, then escaped unless marked safe."""
-    return str(conditional_escape(localize(value)))
+    """`{{ value }}`: localized, made a string, escaped unless marked safe."""
+    shown = localize(_plain(value))
+    return str(conditional_escape(shown if isinstance(shown, str) else str(shown)))
 
 
 def _formatted(value: Any) -> str:
-    """`{{ value|stringformat:'s' }}`: no localization, escaped unless marked safe."""
-    return str(value.__html__()) if hasattr(value, "__html__") else str(escape(str(value)))
+    """`{{ value|stringformat:'s' }}`: a string, not localized, escaped unless marked safe."""
+    value = _plain(value)
+    return str(value) if isinstance(value, SafeData) else str(escape(str(value)))
 
 
 def _attrs(attrs: dict) -> str:
@@ -92,7 +114,10 @@ class Renderer(DjangoTemplates):
 
     def render(self, template_name: str, context: dict, request: Any = None) -> str:
         write = WRITERS.get(template_name)
-        written = write(context["widget"]) if write is not None and "widget" in context else None
+        try:
+            written = write(context["widget"]) if write and "widget" in context else None
+        except _Unwritten:
+            written = None
         if written is None:
             return super().render(template_name, context, request)
         return written

@@ -126,6 +126,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "linge.notify.context.unread_messages",
             ],
+            # {% url %} remembering the paths of routes without arguments (linge/urltag.py)
+            "builtins": ["linge.urltag"],
         },
     },
 ]

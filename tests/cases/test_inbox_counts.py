@@ -46,3 +46,27 @@ def test_only_the_done_tab_is_capped() -> None:
     assert inbox.shown_count("submitted", 5000) == 5000
     assert inbox.beyond_listed("submitted", 5000) is False
     assert inbox.shown_count("done", None) is None
+
+
+def test_past_the_limit_the_due_soon_read_keeps_the_nearest_deadlines(city) -> None:
+    """More cases due within the look-ahead than the read takes (2,000): those left out
+    are the ones due last, never a yellow one about to pass (the read had taken the
+    newest reports, then whatever the index gave first)."""
+    team = Unit.objects.get(kind=UnitKind.GRID_TEAM, area=city.grid)
+    now = timezone.now()
+    common = {"source": "open311", "category": city.urgent, "description": "旧案",
+              "grid": city.grid, "village": city.village, "town": city.town,
+              "owner_unit": team}
+    green = [Case(number=f"18{i:08d}", state=State.ACCEPTED,
+                  resolve_due=now + timedelta(days=9), resolve_budget=10 * 86400,
+                  created_at=now - timedelta(minutes=i + 1), updated_at=now, **common)
+             for i in range(2100)]  # a tenth of their time used, reported lately
+    yellow = [Case(number=f"17{i:08d}", state=State.SUBMITTED,
+                   accept_due=now + timedelta(minutes=6), accept_budget=3600,
+                   created_at=now - timedelta(days=40, minutes=i), updated_at=now, **common)
+              for i in range(5)]  # nine tenths used, reported long ago
+    Case.objects.bulk_create(green + yellow)
+    scope = policy.case_scope(city["full_time"])
+    assert inbox.scope_tab_counts(scope, now)["due_soon"] == 5
+    listed = inbox.tab_filter(policy.visible_cases(city["full_time"]), "due_soon", now)
+    assert sorted(c.number for c in listed) == [f"17{i:08d}" for i in range(5)]

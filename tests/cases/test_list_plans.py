@@ -137,6 +137,14 @@ def _indexes_read(qs) -> list[str]:
         node = stack.pop()
         if node.get("Relation Name") == "cases_case" and "Index Name" in node:
             names.append(node["Index Name"])
+        if node.get("Relation Name") == "cases_case" and node["Node Type"] == "Bitmap Heap Scan":
+            # The indexes a bitmap scan reads are its children's (they name no table).
+            bitmaps = list(node.get("Plans", []))
+            while bitmaps:
+                child = bitmaps.pop()
+                names += [child["Index Name"]] if "Index Name" in child else []
+                bitmaps.extend(child.get("Plans", []))
+            continue
         stack.extend(node.get("Plans", []))
     return names
 
@@ -172,8 +180,10 @@ def check_inbox_tabs(city) -> None:
 
 def test_the_due_soon_read_takes_the_open_cases_by_state(many_cases) -> None:
     """The cases near their deadline (the 即将超时 count on every inbox) are read
-    through the scope's (area, state) index: the open ones only, not the area's whole
-    history by time (SQLite did, to skip a sort; 100 ms at a million cases)."""
+    through an index on the state, the scope's (area, state) one on SQLite: the open
+    ones only, not the area's whole history by time (SQLite did, to skip a sort; 100 ms
+    at a million cases). PostgreSQL may take the open cases of the city by state and
+    keep the town's."""
     from linge.cases import deadlines, inbox
 
     city = many_cases
@@ -183,7 +193,10 @@ def test_the_due_soon_read_takes_the_open_cases_by_state(many_cases) -> None:
                        ("dispatcher", "case_town_state_new")]:
         near = inbox._near_deadlines(policy.scope_cases(policy.case_scope(city[who])), now,
                                      now + deadlines.LOOKAHEAD)
-        assert set(_indexes_read(near)) == {index}, who
+        read = set(_indexes_read(near))
+        assert read and all("state" in name for name in read), (who, read)
+        if connection.vendor == "sqlite":
+            assert read == {index}, who
 
 
 def check_api_pages(city) -> None:

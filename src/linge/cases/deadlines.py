@@ -34,7 +34,8 @@ import chinese_calendar
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
-from django.db.models import Q
+from django.db.models import Case as Case_
+from django.db.models import F, Q, When
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -460,6 +461,15 @@ def _current_q(**test: object) -> Q:
         | Q(state__in=_UNSTAGED, **on("resolve_due"))
         | Q(state__in=_STAGED, stage_due__isnull=False, **on("stage_due"))
         | Q(state__in=_STAGED, stage_due__isnull=True, **on("resolve_due")))
+
+
+def current_due() -> Case_:
+    """The current deadline as an SQL expression: the same choice as `current` and
+    `_current_q` (NULL for a case whose clock does not run)."""
+    return Case_(When(state=State.SUBMITTED, then=F("accept_due")),
+                 When(state__in=_UNSTAGED, then=F("resolve_due")),
+                 When(state__in=_STAGED, stage_due__isnull=False, then=F("stage_due")),
+                 When(state__in=_STAGED, then=F("resolve_due")))
 
 
 def overdue_q(now: datetime) -> Q:

@@ -79,10 +79,12 @@ def _tab_q(tab: str, now: datetime) -> Q | None:
 
 def _near_deadlines(qs: QuerySet[Case], now: datetime, horizon: datetime) -> QuerySet[Case]:
     """Cases whose current deadline falls between now and the horizon, with only what
-    their light needs, in no order: ordered by time, SQLite walked the scope's whole
-    history newest first rather than read its open cases by state and sort them."""
-    return qs.filter(deadlines.due_within_q(now, horizon)).order_by().select_related(
-        "category").only(
+    their light needs, the nearest deadline first: past `DUE_SOON_LIMIT` of them, those
+    left out are due last, the least likely to be yellow. (Ordered by report time,
+    SQLite walked the scope's whole history newest first rather than read its open
+    cases by state and sort them, and the cut fell on any case.)"""
+    return qs.filter(deadlines.due_within_q(now, horizon)).order_by(
+        deadlines.current_due().asc(), "pk").select_related("category").only(
         "pk", "state", "accept_due", "resolve_due", "accept_budget", "resolve_budget",
         "stage_due", "stage_budget",
         "category__accept_unit", "category__resolve_unit",
@@ -141,7 +143,7 @@ def tab_counts(qs: QuerySet[Case], now: datetime) -> dict[str, int]:
     summed = _open_counts(qs, now)
     counts = summed.queryset.aggregate(**summed.aggregates)
     done = _done_count(qs)
-    counts[done.name] = done.queryset[:done.cap].count()
+    counts[done.name] = done.queryset.order_by()[:done.cap].count()
     counts["due_soon"] = len(_yellow(_near_deadlines(qs, now, now + deadlines.LOOKAHEAD), now))
     return counts
 
