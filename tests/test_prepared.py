@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, signals
 from django.test.utils import CaptureQueriesContext
 
 from linge import prepared
@@ -285,3 +285,53 @@ def test_a_statement_gone_stale_under_another_connections_migration_runs_again()
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE linge_scratch")
+
+
+def _fields(obj) -> dict:
+    return {key: value for key, value in obj.__dict__.items() if key != "_state"}
+
+
+def test_a_model_row_is_the_instance_from_db_makes(city) -> None:
+    """Made without Model.__init__: the same columns in the same attributes, the same
+    state, deferred fields loaded on first use, relations read with it, and it saves."""
+    from linge.cases import workflow
+    from linge.cases.models import Attachment, Case
+
+    made = workflow.submit(city["resident"], category=city.plain, description="井盖松动",
+                           grid=city.grid).case
+    fields = ("number", "state", "created_at", "category", "grid", "category__name",
+              "grid__name")
+    fast = Prepared(lambda pk: Case.objects.filter(pk=pk).select_related("category", "grid")
+                    .only(*fields), -1_000_030).first(made.pk)
+    orm = Case.objects.filter(pk=made.pk).select_related("category", "grid").only(*fields)[0]
+    assert _fields(fast) == _fields(orm) and set(_fields(fast)) == {
+        "id", "number", "state", "created_at", "category_id", "grid_id"}
+    assert (fast._state.adding, fast._state.db) == (orm._state.adding, orm._state.db)
+    assert fast._state.fields_cache.keys() == orm._state.fields_cache.keys() == {
+        "category", "grid"}
+    assert _fields(fast.category) == _fields(orm.category)
+    assert _fields(fast.grid) == _fields(orm.grid)
+    with CaptureQueriesContext(connection) as queries:
+        assert (fast.category.name, fast.grid.name) == ("乱堆物堆料", "上墩村第1网格")
+    assert len(queries) == 0
+    assert fast.get_deferred_fields() == orm.get_deferred_fields()
+    assert fast.description == "井盖松动"  # deferred: read now
+    fast.description = "井盖松动（已更正）"
+    fast.save(update_fields=["description"])
+    assert Case.objects.get(pk=made.pk).description == "井盖松动（已更正）"
+    # A file column is stored as it is; a model someone listens to as it is made, or
+    # one with its own __init__, is made by from_db, with its receivers told.
+    assert prepared.builder(Attachment, "default", ("id", "file")).__name__ == "build"
+    told = []
+
+    def listen(sender, instance, **kwargs) -> None:
+        told.append(instance.pk)
+
+    signals.post_init.connect(listen, sender=Category)
+    try:
+        assert prepared.builder(Category, "default", ("id",)).func == Category.from_db
+        assert Prepared(lambda code: Category.objects.filter(code=code), "\x00c2").first(
+            "0104").name == "乱堆物堆料"
+    finally:
+        signals.post_init.disconnect(listen, sender=Category)
+    assert told == [city.plain.pk]

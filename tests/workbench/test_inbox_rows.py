@@ -125,3 +125,29 @@ def test_a_full_page_costs_no_more_queries_than_one_row(client: Client, city: Ci
         page = client.get("/work/?tab=doing")
     assert len(page.context["rows"]) == 30 and page.context["rows"][-1]["case"] == first
     assert len(full) == len(one)
+
+
+def test_a_row_shows_its_report_time_and_an_older_years_date(client: Client, city: City) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    this_year = report(city, text="今年的")
+    last_year = report(city, text="x" * 60)  # sixty characters: shown whole
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(shanghai)
+    Case.objects.filter(pk=this_year.pk).update(
+        created_at=datetime(now.year, 1, 2, 3, 4, tzinfo=shanghai))
+    Case.objects.filter(pk=last_year.pk).update(
+        created_at=datetime(now.year - 1, 12, 31, 23, 59, tzinfo=shanghai))
+    login(client, city["full_time"])
+    page = client.get("/work/?tab=submitted").content.decode()
+    assert "· 01-02 03:04\n" in _row(page, this_year.number)
+    row = _row(page, last_year.number)
+    assert f"· {now.year - 1}-12-31\n" in row and f">{'x' * 60}</a>" in row
+
+
+def test_a_description_one_past_sixty_is_cut(client: Client, city: City) -> None:
+    case = report(city, text="y" * 61)
+    login(client, city["full_time"])
+    row = _row(client.get("/work/?tab=submitted").content.decode(), case.number)
+    assert f">{'y' * 57}...</a>" in row

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
@@ -32,6 +33,13 @@ def options(choices: Iterable[tuple[Any, str]], selected: Any) -> SafeString:
 
 def _text(value: Any) -> str:
     return html.escape(str(value))
+
+
+def _shortened(text: str, length: int) -> str:
+    """`Truncator(text).chars(length)`, which walks every character of the text; one
+    no longer than `length` comes back as it is (normalized), so that walk is skipped."""
+    normalized = unicodedata.normalize("NFC", text)
+    return normalized if len(normalized) <= length else Truncator(text).chars(length)
 
 
 @register.simple_tag
@@ -59,16 +67,16 @@ def inbox_items(rows: Iterable[dict], bulk: Any, this_year: str) -> SafeString:
             due = timezone.localtime(row["due"])
             parts.append(
                 f'<span class="light {_text(row["light"])}" title="{_text(row["stage"])}{term} '
-                f'{dateformat.format(due, "m-d H:i")}"><span data-due="{due.isoformat()}">'
+                f'{due.strftime("%m-%d %H:%M")}"><span data-due="{due.isoformat()}">'
                 f'{_text(row["countdown"])}</span></span>')
         else:
             parts.append(f'<span class="badge">{state}</span>')
         created = timezone.localtime(case.created_at)
-        when = dateformat.format(created, "m-d H:i" if str(created.year) == this_year
-                                 else "Y-m-d")
+        when = created.strftime("%m-%d %H:%M" if str(created.year) == this_year
+                                else "%Y-%m-%d")  # Django's "m-d H:i" and "Y-m-d"
         parts.append(
             f'</div>\n<a class="desc block" href="{url}">'
-            f'{_text(Truncator(case.description).chars(60))}</a>\n'
+            f'{_text(_shortened(case.description, 60))}</a>\n'
             f'<div class="meta">{_text(case.category.name)} · {_text(case.grid.name)} · '
             f'{sources.get(case.source, _text(case.source))} · {when}\n')
         if case.supervised:
