@@ -129,3 +129,24 @@ def test_the_case_page_reads_the_case_and_its_relations_at_once(client: Client,
     assert len(queries) == 10, "\n".join(q["sql"][:120] for q in queries.captured_queries)
     assert not any("cases_supporter" in q["sql"] for q in queries.captured_queries)
     assert not any(q["sql"].startswith('SELECT "people_user"') for q in queries.captured_queries[3:])
+
+
+def test_the_timeline_shows_each_moves_details(client: Client, city: City) -> None:
+    case = report(city)
+    workflow.accept(case, city["full_time"], note="马上处理")
+    workflow.escalate(case, city["full_time"], reason="需执法")
+    workflow.dispatch(case, city["dispatcher"], unit=city.office)
+    workflow.resolve(case, city["office_handler"], note="已清理", reply="已清理完毕")
+    login(client, city["dispatcher"])
+    page = client.get(f"/work/case/{case.number}/").content.decode()
+    timeline = page.split('id="timeline">')[1].split("</ol>")[0]
+    items = re.findall(r'<li data-action="(\w+)">(.*?)</li>', timeline, re.S)
+    assert [action for action, _body in items] == [
+        "submit", "accept", "escalate", "dispatch", "resolve"]
+    body = dict(items)
+    assert "<div>马上处理</div>" in body["accept"]
+    assert "<div>理由：需执法</div>" in body["escalate"]
+    assert f"：{city.office.name}" in body["dispatch"]
+    assert "<div>已清理</div>" in body["resolve"] and "<div>答复群众：已清理完毕</div>" in body["resolve"]
+    assert "（" not in body["submit"].split("</div>")[0]  # a resident has no duty shown
+    assert "（专职网格员）" in body["accept"].split("</div>")[0]

@@ -39,6 +39,9 @@ def _moves(case: Case, user: User, refused: workflow.InputRefused | None) -> lis
     return moves
 
 
+TIMELINE_DETAILS = ("duty", "unit_name", "grid_name", "reason", "note", "reply", "comment")
+
+
 def case_context(case: Case, user: User, refused: workflow.InputRefused | None = None) -> dict:
     now = timezone.now()
     actor = Actor(user=user)
@@ -49,6 +52,9 @@ def case_context(case: Case, user: User, refused: workflow.InputRefused | None =
     for event in events:
         event.label = label(event.action)
         event.state_label = State(event.to_state).label if event.to_state else ""
+        # Every detail the timeline shows, present or blank: a template's failed look-up
+        # of a missing key costs it an exception and a dir() of the dict.
+        event.shown = {key: (event.data or {}).get(key, "") for key in TIMELINE_DETAILS}
     attachments = _ATTACHMENTS(case.pk)
     return {
         "case": case,
