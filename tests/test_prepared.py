@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from linge import prepared
 from linge.cases.models import Category
 from linge.notify.models import Outbox
-from linge.prepared import CountUpTo, Prepared, PreparedFor, Summary
+from linge.prepared import CountUpTo, Prepared, PreparedFor, Summary, Together
 
 pytestmark = pytest.mark.django_db
 
@@ -204,6 +204,25 @@ def test_a_count_up_to_a_cap_stops_there() -> None:
         Category.objects.filter(parent_id=parent)[:2], "n", 5), -1_000_021)
     with pytest.raises(ImproperlyConfigured, match="unsliced"):
         sliced(group.pk)
+
+
+def test_summaries_together_are_one_statement() -> None:
+    group = _tree()  # three children, two active, one slow
+    both = Prepared(lambda parent: Together((
+        Summary(Category.objects.filter(parent_id=parent),
+                {"all": Count("pk"), "active": Count("pk", filter=Q(active=True))}),
+        CountUpTo(Category.objects.filter(code__startswith="910"), "up_to_two", 2),
+        Summary(Category.objects.filter(pk__in=[]), {"none": Count("pk")}))), -1_000_040)
+    with CaptureQueriesContext(connection) as queries:
+        assert both.first(group.pk) == {"all": 3, "active": 2, "up_to_two": 2, "none": 0}
+        assert both.first(-5) == {"all": 0, "active": 0, "up_to_two": 2, "none": 0}
+    assert len(queries) == 2 and "CROSS JOIN" in queries[0]["sql"]
+    nothing = Prepared(lambda parent: Together((
+        CountUpTo(Category.objects.filter(parent_id=parent, pk__in=[]), "n", 5),
+        Summary(Category.objects.filter(pk__in=[]), {"m": Count("pk")}))), -1_000_041)
+    with CaptureQueriesContext(connection) as queries:
+        assert nothing.first(group.pk) == {"n": 0, "m": 0}
+    assert len(queries) == 0
 
 
 def _under(parent: Category, code_start: str):

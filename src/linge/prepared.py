@@ -10,8 +10,9 @@ markers' places and converts the rows with the ORM's own converters, so it retur
 exactly what iterating the queryset would: model instances, tuples or single values.
 
 What it supports is kept small on purpose: model rows (with their select_related
-relations), values rows and single values, one row of aggregates (`Summary`) and a
-count that stops at a cap (`CountUpTo`); no prefetch, no annotations on model rows. A queryset outside that fails loudly on first use.
+relations), values rows and single values, one row of aggregates (`Summary`), a
+count that stops at a cap (`CountUpTo`) and several of these in one statement
+(`Together`); no prefetch, no annotations on model rows. A queryset outside that fails loudly on first use.
 Markers are ints, strs or aware datetimes (these reach the SQL as the backend adapts
 them: a string on SQLite).
 
@@ -66,6 +67,30 @@ class CountUpTo:
 
 
 @dataclass(frozen=True)
+class Together:
+    """What a `Prepared` build returns for several one-row summaries (`Summary`,
+    `CountUpTo`) read in one statement: one dict of all their names. Each statement a
+    page saves is a round trip and, on PostgreSQL, a parse, bind and execute."""
+
+    parts: tuple[Summary | CountUpTo, ...]
+
+    @property
+    def queryset(self) -> QuerySet:
+        return self.parts[0].queryset
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One summary's SQL, before its parameters are matched to the markers."""
+
+    sql: str | None  # None: no row can match
+    params: tuple
+    converters: tuple
+    names: tuple[str, ...]  # its columns' names, in order
+    empty: tuple[tuple[str, Any], ...]  # (name, value) pairs when no row can match
+
+
+@dataclass(frozen=True)
 class _Plan:
     sql: str | None  # None: no row can match (the ORM raised EmptyResultSet)
     # (the argument's index, or -1 for a constant; the constant, or how the backend
@@ -78,6 +103,7 @@ class _Plan:
     related: tuple = ()  # select_related: Django's populators of the related objects
     names: tuple[str, ...] = ()  # a summary's aggregates, in their columns' order
     build: Callable[[Any], Any] | None = None  # a model row from its columns
+    fixed: tuple = ()  # a summary's (name, value) pairs known without a query
 
 
 class Prepared:
@@ -85,7 +111,7 @@ class Prepared:
     must reach the SQL unchanged (an int, a str), once, and differ from every constant
     of the query. `prepared(*args)` returns the list the queryset would."""
 
-    def __init__(self, build: Callable[..., QuerySet | Summary | CountUpTo],
+    def __init__(self, build: Callable[..., QuerySet | Summary | CountUpTo | Together],
                  *markers: Any) -> None:
         if any(isinstance(m, datetime) and m.tzinfo is None for m in markers):
             raise ImproperlyConfigured("a datetime marker must be aware")
@@ -101,11 +127,12 @@ class Prepared:
         plan = self._plans.get(alias) if alias else None
         if plan is None:
             built = self._build(*self._markers)
-            queryset = built.queryset if isinstance(built, Summary | CountUpTo) else built
+            queryset = (built.queryset if isinstance(built, Summary | CountUpTo | Together)
+                        else built)
             alias = self._alias = router.db_for_read(queryset.model)
             plan = self._plans[alias] = self._compile(built, alias)
         if plan.sql is None:  # a condition no row can meet, whatever the arguments
-            return [dict(plan.names)] if plan.kind == "summary" else []
+            return [dict(plan.fixed)] if plan.kind == "summary" else []
         params = [value if index < 0 else args[index] if value is None else value(args[index])
                   for index, value in plan.slots]
         connection = connections[alias]
@@ -116,7 +143,8 @@ class Prepared:
         if plan.kind is FlatValuesListIterable:
             return [row[0] for row in converted]
         if plan.kind == "summary":
-            return [dict(zip(plan.names, row, strict=True)) for row in converted]
+            return [{**dict(zip(plan.names, row, strict=True)), **dict(plan.fixed)}
+                    for row in converted]
         return [tuple(row) for row in converted]
 
     @staticmethod
@@ -132,11 +160,12 @@ class Prepared:
         found = self(*args)
         return found[0] if found else None
 
-    def _compile(self, built: QuerySet | Summary | CountUpTo, alias: str) -> _Plan:
-        if isinstance(built, Summary):
-            return self._compile_summary(built, alias)
-        if isinstance(built, CountUpTo):
-            return self._compile_count(built, alias)
+    def _compile(self, built: QuerySet | Summary | CountUpTo | Together, alias: str) -> _Plan:
+        if isinstance(built, Summary | CountUpTo):
+            return self._summaries(built.queryset.model, [_part(built, alias)], alias)
+        if isinstance(built, Together):
+            return self._summaries(built.queryset.model,
+                                   [_part(part, alias) for part in built.parts], alias)
         queryset = built
         kind = queryset._iterable_class
         if kind not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
@@ -167,50 +196,25 @@ class Prepared:
         return _Plan(sql, slots, converters, kind, queryset.model, attnames, related,
                      build=builder(queryset.model, alias, attnames) if attnames else None)
 
-    def _compile_summary(self, summary: Summary, alias: str) -> _Plan:
-        """The simple case of Django's `Query.get_aggregation`: aggregates over the
-        filtered rows, no GROUP BY, no subquery; anything else is refused."""
-        query = summary.queryset.query.chain()
-        if (query.is_sliced or query.distinct or query.combinator or query.annotations
-                or query.group_by is not None or query.select_related):
-            raise ImproperlyConfigured("Prepared sums up a plain filtered queryset only")
-        aggregates = {}
-        for name, expression in summary.aggregates.items():
-            resolved = expression.resolve_expression(query, allow_joins=True, reuse=None,
-                                                     summarize=True)
-            if not resolved.contains_aggregate:
-                raise ImproperlyConfigured(f"{name} is not an aggregate")
-            aggregates[name] = resolved
-        query.clear_ordering(force=True)
-        query.select, query.default_cols, query.extra = (), False, {}
-        query.annotations = aggregates
-        query.set_annotation_mask(aggregates)
-        compiler = query.get_compiler(using=alias)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:  # (name, value) pairs: what aggregate() gives for no rows
-            empty = tuple((name, expression.empty_result_set_value)
-                          for name, expression in aggregates.items())
-            return _Plan(None, (), (), "summary", query.model, (), names=empty)
-        columns = [col[0] for col in compiler.select]
-        converters = tuple(compiler.get_converters(columns).items())
-        names = tuple(col[2] for col in compiler.select)
-        if sorted(names) != sorted(aggregates):
-            raise ImproperlyConfigured(f"summary columns {names!r} are not its aggregates")
-        return _Plan(sql, self._slots(params, alias), converters, "summary", query.model, (),
-                     names=names)
-
-    def _compile_count(self, count: CountUpTo, alias: str) -> _Plan:
-        """Django's count of a sliced queryset: COUNT(*) over the first `cap` rows."""
-        if count.queryset.query.is_sliced or count.cap < 1:
-            raise ImproperlyConfigured("CountUpTo caps an unsliced queryset at 1 or more")
-        inner = count.queryset.order_by().values_list("pk")[:count.cap]
-        try:
-            sql, params = inner.query.get_compiler(using=alias).as_sql()
-        except EmptyResultSet:
-            return _Plan(None, (), (), "summary", inner.model, (), names=((count.name, 0),))
-        return _Plan(f"SELECT COUNT(*) FROM ({sql}) capped", self._slots(params, alias), (),
-                     "summary", inner.model, (), names=(count.name,))
+    def _summaries(self, model: Any, parts: list[_Part], alias: str) -> _Plan:
+        """One statement for the parts no condition empties (a cross join of their one
+        row each); the values of the others are known without a query."""
+        live = [part for part in parts if part.sql is not None]
+        fixed = tuple(pair for part in parts if part.sql is None for pair in part.empty)
+        if not live:
+            return _Plan(None, (), (), "summary", model, (), fixed=fixed)
+        if len(live) == 1:
+            sql = live[0].sql
+        else:
+            sql = "SELECT * FROM " + " CROSS JOIN ".join(
+                f"({part.sql}) part{i}" for i, part in enumerate(live))
+        params, converters, names = [], [], []
+        for part in live:
+            converters += [(index + len(names), found) for index, found in part.converters]
+            params += part.params
+            names += part.names
+        return _Plan(sql, self._slots(params, alias), tuple(converters), "summary", model, (),
+                     names=tuple(names), fixed=fixed)
 
     def _slots(self, params: Any, alias: str) -> tuple[tuple[int, Any], ...]:
         """Each parameter as a marker's argument (with the backend's adaptation) or a
@@ -234,14 +238,63 @@ class Prepared:
         return tuple(slots)
 
 
+def _part(built: Summary | CountUpTo, alias: str) -> _Part:
+    return _summary_part(built, alias) if isinstance(built, Summary) else _count_part(
+        built, alias)
+
+
+def _summary_part(summary: Summary, alias: str) -> _Part:
+    """The simple case of Django's `Query.get_aggregation`: aggregates over the filtered
+    rows, no GROUP BY, no subquery; anything else is refused."""
+    query = summary.queryset.query.chain()
+    if (query.is_sliced or query.distinct or query.combinator or query.annotations
+            or query.group_by is not None or query.select_related):
+        raise ImproperlyConfigured("Prepared sums up a plain filtered queryset only")
+    aggregates = {}
+    for name, expression in summary.aggregates.items():
+        resolved = expression.resolve_expression(query, allow_joins=True, reuse=None,
+                                                 summarize=True)
+        if not resolved.contains_aggregate:
+            raise ImproperlyConfigured(f"{name} is not an aggregate")
+        aggregates[name] = resolved
+    query.clear_ordering(force=True)
+    query.select, query.default_cols, query.extra = (), False, {}
+    query.annotations = aggregates
+    query.set_annotation_mask(aggregates)
+    compiler = query.get_compiler(using=alias)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # (name, value) pairs: what aggregate() gives for no rows
+        return _Part(None, (), (), (), tuple((name, expression.empty_result_set_value)
+                                             for name, expression in aggregates.items()))
+    columns = [col[0] for col in compiler.select]
+    names = tuple(col[2] for col in compiler.select)
+    if sorted(names) != sorted(aggregates):
+        raise ImproperlyConfigured(f"summary columns {names!r} are not its aggregates")
+    return _Part(sql, tuple(params), tuple(compiler.get_converters(columns).items()), names,
+                 ())
+
+
+def _count_part(count: CountUpTo, alias: str) -> _Part:
+    """Django's count of a sliced queryset: COUNT(*) over the first `cap` rows."""
+    if count.queryset.query.is_sliced or count.cap < 1:
+        raise ImproperlyConfigured("CountUpTo caps an unsliced queryset at 1 or more")
+    inner = count.queryset.order_by().values_list("pk")[:count.cap]
+    try:
+        sql, params = inner.query.get_compiler(using=alias).as_sql()
+    except EmptyResultSet:
+        return _Part(None, (), (), (), ((count.name, 0),))
+    return _Part(f"SELECT COUNT(*) FROM ({sql}) capped", tuple(params), (), (count.name,), ())
+
+
 class PreparedFor:
     """`PreparedFor(build, *markers)`: one `Prepared` for each key; `prepared(key,
     context, *args)` runs the one of `key`, built on first use as `build(context,
     *markers)`. The key must stand for everything in `context` the query depends on.
     At most `keep` keys are kept (the least recently used is dropped first)."""
 
-    def __init__(self, build: Callable[..., QuerySet | Summary | CountUpTo], *markers: Any,
-                 keep: int = 2048) -> None:
+    def __init__(self, build: Callable[..., QuerySet | Summary | CountUpTo | Together],
+                 *markers: Any, keep: int = 2048) -> None:
         self._build = build
         self._markers = markers
         self._keep = keep
